@@ -1,0 +1,253 @@
+package jwtuser
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/dustin/go-humanize"
+)
+
+func init() {
+	httpcaddyfile.RegisterHandlerDirective("jwt_user", parseCaddyfile)
+	// After basic_auth, like every authentication handler, so the handlers
+	// that follow see the user.
+	httpcaddyfile.RegisterDirectiveOrder("jwt_user", httpcaddyfile.After, "basic_auth")
+}
+
+func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error) {
+	var handler Handler
+	err := handler.UnmarshalCaddyfile(h.Dispenser)
+	return &handler, err
+}
+
+// UnmarshalCaddyfile sets up the handler from Caddyfile tokens. Syntax:
+//
+//	jwt_user [<matcher>] {
+//		from header <field> [<scheme>]
+//		from cookie <name>
+//		from query <name>
+//		secret <value>
+//		public_key <pem-file>
+//		algorithms <alg...>
+//		issuer <iss...>
+//		audience <aud...>
+//		leeway <duration>
+//		require_claims <name...>
+//		claim <name> <value...>
+//		identity_claim <name>
+//		max_token_size <bytes>
+//		users_file <path> [<key-field>]
+//		optional
+//		on_missing_token <status> [<body>] [{ header <field> <value> }]
+//		on_invalid_token <status> [<body>] [{ header <field> <value> }]
+//		on_expired_token <status> [<body>] [{ header <field> <value> }]
+//		on_load_failure  <status> [<body>] [{ header <field> <value> }]
+//		on_store_error   <status> [<body>] [{ header <field> <value> }]
+//	}
+func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // the directive's name
+	if d.NextArg() {
+		return d.ArgErr()
+	}
+	seen := map[string]bool{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		sub := d.Val()
+		if seen[sub] && !repeatable[sub] {
+			return d.Errf("%s: given more than once", sub)
+		}
+		seen[sub] = true
+		var err error
+		switch sub {
+		case "from":
+			err = h.parseFrom(d)
+		case "secret":
+			h.Secret, err = oneArg(d)
+		case "public_key":
+			h.PublicKey, err = oneArg(d)
+		case "algorithms":
+			h.Algorithms, err = someArgs(d)
+		case "issuer":
+			var v []string
+			v, err = someArgs(d)
+			h.Issuers = append(h.Issuers, v...)
+		case "audience":
+			var v []string
+			v, err = someArgs(d)
+			h.Audiences = append(h.Audiences, v...)
+		case "leeway":
+			var d2 time.Duration
+			d2, err = durationArg(d)
+			h.Leeway = caddy.Duration(d2)
+		case "require_claims":
+			var v []string
+			v, err = someArgs(d)
+			h.RequireClaims = append(h.RequireClaims, v...)
+		case "claim":
+			err = h.parseClaim(d)
+		case "identity_claim":
+			h.IdentityClaim, err = oneArg(d)
+		case "max_token_size":
+			h.MaxTokenSize, err = sizeArg(d)
+		case "users_file":
+			args := d.RemainingArgs()
+			if len(args) < 1 || len(args) > 2 {
+				return d.ArgErr()
+			}
+			h.UsersFile = &UsersFile{Path: args[0]}
+			if len(args) == 2 {
+				h.UsersFile.KeyField = args[1]
+			}
+		case "optional":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.Optional = true
+		case "on_missing_token":
+			h.OnMissingToken, err = parseResponse(d)
+		case "on_invalid_token":
+			h.OnInvalidToken, err = parseResponse(d)
+		case "on_expired_token":
+			h.OnExpiredToken, err = parseResponse(d)
+		case "on_load_failure":
+			h.OnLoadFailure, err = parseResponse(d)
+		case "on_store_error":
+			h.OnStoreError, err = parseResponse(d)
+		default:
+			return d.Errf("unknown subdirective %q", sub)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// repeatable subdirectives add to what came before; any other may be given
+// once.
+var repeatable = map[string]bool{
+	"from": true, "issuer": true, "audience": true, "require_claims": true, "claim": true,
+}
+
+func oneArg(d *caddyfile.Dispenser) (string, error) {
+	if !d.NextArg() {
+		return "", d.ArgErr()
+	}
+	v := d.Val()
+	if d.NextArg() {
+		return "", d.ArgErr()
+	}
+	return v, nil
+}
+
+func someArgs(d *caddyfile.Dispenser) ([]string, error) {
+	args := d.RemainingArgs()
+	if len(args) == 0 {
+		return nil, d.ArgErr()
+	}
+	return args, nil
+}
+
+func durationArg(d *caddyfile.Dispenser) (time.Duration, error) {
+	name := d.Val()
+	v, err := oneArg(d)
+	if err != nil {
+		return 0, err
+	}
+	dur, err := caddy.ParseDuration(v)
+	if err != nil {
+		return 0, d.Errf("%s: %v", name, err)
+	}
+	if dur < 0 {
+		return 0, d.Errf("%s: must not be negative", name)
+	}
+	return dur, nil
+}
+
+func sizeArg(d *caddyfile.Dispenser) (int, error) {
+	name := d.Val()
+	v, err := oneArg(d)
+	if err != nil {
+		return 0, err
+	}
+	n, err := humanize.ParseBytes(v)
+	if err != nil || n == 0 || n > 1<<30 {
+		return 0, d.Errf("%s: %q is not a size between 1 byte and 1GiB", name, v)
+	}
+	return int(n), nil
+}
+
+func (h *Handler) parseFrom(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) < 2 {
+		return d.ArgErr()
+	}
+	src := TokenSource{Source: args[0], Name: args[1]}
+	switch args[0] {
+	case "header":
+		if len(args) > 3 {
+			return d.ArgErr()
+		}
+		if len(args) == 3 {
+			src.Scheme = &args[2]
+		}
+	case "cookie", "query":
+		if len(args) != 2 {
+			return d.ArgErr()
+		}
+	default:
+		return d.Errf("from: unknown source %q (want header, cookie or query)", args[0])
+	}
+	h.From = append(h.From, src)
+	return nil
+}
+
+func (h *Handler) parseClaim(d *caddyfile.Dispenser) error {
+	args := d.RemainingArgs()
+	if len(args) < 2 {
+		return d.ArgErr()
+	}
+	if h.Claims == nil {
+		h.Claims = map[string][]string{}
+	}
+	h.Claims[args[0]] = append(h.Claims[args[0]], args[1:]...)
+	return nil
+}
+
+// parseResponse reads `<status> [<body>] [{ header <field> <value> }]`.
+func parseResponse(d *caddyfile.Dispenser) (*Response, error) {
+	name := d.Val()
+	args := d.RemainingArgs()
+	if len(args) < 1 || len(args) > 2 {
+		return nil, d.ArgErr()
+	}
+	status, err := strconv.Atoi(args[0])
+	if err != nil || status < 200 || status > 599 {
+		return nil, d.Errf("%s: status %q is not a number from 200 to 599", name, args[0])
+	}
+	resp := &Response{StatusCode: status}
+	if len(args) == 2 {
+		resp.Body = &args[1]
+	}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		if d.Val() != "header" {
+			return nil, d.Errf("%s: unknown subdirective %q (want header)", name, d.Val())
+		}
+		hdr := d.RemainingArgs()
+		if len(hdr) != 2 {
+			return nil, d.ArgErr()
+		}
+		if resp.Headers == nil {
+			resp.Headers = http.Header{}
+		}
+		resp.Headers.Add(hdr[0], hdr[1])
+	}
+	return resp, nil
+}
+
+// Interface guard
+var _ caddyfile.Unmarshaler = (*Handler)(nil)

@@ -1,0 +1,241 @@
+package jwtuser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+)
+
+// userStore loads the user a verified token names. The file store and the
+// HTTP store are interchangeable behind it.
+type userStore interface {
+	// lookup returns the user as a compact JSON object. errUserNotFound
+	// means the store knows no such user; any other error means the store
+	// could not answer.
+	lookup(ctx context.Context, tok *token) (string, error)
+}
+
+var errUserNotFound = errors.New("user not found")
+
+// UsersFile is the `users_file` store.
+type UsersFile struct {
+	// Path of a JSON file: an object whose keys are identities and whose
+	// values are user objects, or an array of user objects.
+	Path string `json:"path"`
+	// With an array, the field of each user that holds its identity.
+	// Default: id.
+	KeyField string `json:"key_field,omitempty"`
+}
+
+// usersFilePoll is how often the users file is checked for changes. A change
+// is loaded once it has been stable for one interval, so a reader never
+// catches an editor halfway through writing.
+var usersFilePoll = time.Second
+
+// fileStore serves users from a JSON file held in memory, swapped atomically
+// when the file changes. A change that does not load keeps the last good
+// users.
+type fileStore struct {
+	path, keyField string
+	logger         *zap.Logger
+	users          atomic.Pointer[map[string]string]
+
+	// watch state, owned by the watching goroutine
+	loaded, seen fileStamp
+	missing      bool
+}
+
+// fileStamp tells whether a file changed since it was last read.
+type fileStamp struct{ info os.FileInfo }
+
+func (a fileStamp) same(b fileStamp) bool {
+	if a.info == nil || b.info == nil {
+		return a.info == b.info
+	}
+	return os.SameFile(a.info, b.info) && a.info.Size() == b.info.Size() && a.info.ModTime().Equal(b.info.ModTime())
+}
+
+func statFile(path string) (fileStamp, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}, err
+	}
+	return fileStamp{info: info}, nil
+}
+
+// newFileStore loads path; a file that does not load is an error, naming the
+// file and, for bad JSON, the line:column.
+func newFileStore(path, keyField string, logger *zap.Logger) (*fileStore, error) {
+	if keyField == "" {
+		keyField = "id"
+	}
+	s := &fileStore{path: path, keyField: keyField, logger: logger}
+	stamp, err := statFile(path)
+	if err != nil {
+		return nil, err
+	}
+	users, err := readUsersFile(path, keyField)
+	if err != nil {
+		return nil, err
+	}
+	s.loaded, s.seen = stamp, stamp
+	s.users.Store(&users)
+	return s, nil
+}
+
+func (s *fileStore) lookup(_ context.Context, tok *token) (string, error) {
+	user, ok := (*s.users.Load())[tok.identity]
+	if !ok {
+		return "", errUserNotFound
+	}
+	return user, nil
+}
+
+// watch reloads the file when it changes, until ctx ends.
+func (s *fileStore) watch(ctx context.Context) {
+	ticker := time.NewTicker(usersFilePoll)
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			s.check()
+		}
+	}
+}
+
+// check is one poll: it loads the file once a change has held still for a
+// poll interval, and reports each failure once.
+func (s *fileStore) check() {
+	stamp, err := statFile(s.path)
+	if err != nil {
+		if !s.missing {
+			s.missing = true
+			s.logger.Error("users file unavailable; keeping the last good users",
+				zap.String("file", s.path), zap.Error(err))
+		}
+		s.loaded, s.seen = fileStamp{}, fileStamp{}
+		return
+	}
+	s.missing = false
+	if stamp.same(s.loaded) {
+		return
+	}
+	if !stamp.same(s.seen) {
+		s.seen = stamp
+		return
+	}
+	s.loaded = stamp
+	users, err := readUsersFile(s.path, s.keyField)
+	if err != nil {
+		s.logger.Error("users file did not load; keeping the last good users",
+			zap.String("file", s.path), zap.Error(err))
+		return
+	}
+	s.users.Store(&users)
+	s.logger.Info("users file reloaded", zap.String("file", s.path), zap.Int("users", len(users)))
+}
+
+func readUsersFile(path, keyField string) (map[string]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	users, err := parseUsers(string(data), keyField)
+	if err != nil {
+		return nil, fmt.Errorf("%s:%w", path, err)
+	}
+	return users, nil
+}
+
+// usersError is a problem at a place in a users file.
+type usersError struct {
+	pos string // line:column
+	msg string
+}
+
+func (e *usersError) Error() string { return e.pos + ": " + e.msg }
+
+// parseUsers reads users from a JSON object keyed by identity, or from an
+// array of user objects each found by keyField. Every user is stored as its
+// compact JSON: the smallest form to hold, and what {jwt.user} prints.
+func parseUsers(text, keyField string) (map[string]string, error) {
+	if err := checkJSON(text); err != nil {
+		var je *jsonError
+		errors.As(err, &je)
+		return nil, &usersError{pos: je.position(text), msg: je.msg}
+	}
+	at := func(offset int, msg string) error {
+		return &usersError{pos: (&jsonError{offset: offset}).position(text), msg: msg}
+	}
+	// All users share one backing string: one allocation for the lot.
+	var all strings.Builder
+	all.Grow(len(text))
+	type span struct {
+		id         string
+		start, end int
+	}
+	var spans []span
+	add := func(id, user string) {
+		start := all.Len()
+		all.WriteString(compactJSON(user))
+		spans = append(spans, span{id, start, all.Len()})
+	}
+	var err error
+	start := skipJSONSpace(text, 0)
+	switch text[start] {
+	case '{':
+		jsonMembersAt(text, func(name string, from, to int) bool {
+			if text[from] != '{' {
+				err = at(from, "a user must be a JSON object")
+				return false
+			}
+			add(jsonUnquote(name), text[from:to])
+			return true
+		})
+	case '[':
+		seen := map[string]bool{}
+		jsonElementsAt(text, func(from, to int) bool {
+			user := text[from:to]
+			if user[0] != '{' {
+				err = at(from, "a user must be a JSON object")
+				return false
+			}
+			raw, ok := presentPath(user, keyField)
+			if !ok {
+				err = at(from, fmt.Sprintf("the user has no %q field", keyField))
+				return false
+			}
+			id, ok := identityFromJSON(raw)
+			if !ok {
+				err = at(from, fmt.Sprintf("the user's %q field is not a usable identity (a non-empty string or a whole number)", keyField))
+				return false
+			}
+			if seen[id] {
+				err = at(from, fmt.Sprintf("a second user with the same %q", keyField))
+				return false
+			}
+			seen[id] = true
+			add(id, user)
+			return true
+		})
+	default:
+		return nil, at(start, "users must be a JSON object keyed by identity or an array of user objects")
+	}
+	if err != nil {
+		return nil, err
+	}
+	backing := all.String()
+	users := make(map[string]string, len(spans))
+	for _, s := range spans {
+		users[s.id] = backing[s.start:s.end]
+	}
+	return users, nil
+}

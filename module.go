@@ -1,0 +1,295 @@
+package jwtuser
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/golang-jwt/jwt/v5"
+	"go.uber.org/zap"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Handler verifies the request's JWT, loads the user its identity names and
+// exposes both to the rest of the configuration, or answers with the
+// configured response when it cannot.
+//
+// Placeholders, set for the handlers that follow and for failure responses:
+//
+//	{jwt.identity}        the token's identity
+//	{jwt.claims}          the verified claims, as compact JSON
+//	{jwt.claims.<path>}   a claim; <path> walks nested objects with dots
+//	{jwt.user}            the loaded user, as compact JSON
+//	{jwt.user.<path>}     a field of the loaded user
+//	{jwt.error}           in a failure response: why
+//	{http.auth.user.id}   the identity, as every Caddy auth module sets it
+//
+// Arrays are lists to the `expression` matcher and `a,b` as text; numbers
+// are plain decimal; an absent value is empty (an empty list to CEL).
+type Handler struct {
+	// Where the token is read, in order; the first source holding a token
+	// is used. Default: the Authorization header with the Bearer scheme.
+	From []TokenSource `json:"from,omitempty"`
+
+	// An HMAC secret (HS256/384/512). Placeholders such as {env.JWT_SECRET}
+	// and {file./run/secrets/jwt} are resolved at load.
+	Secret string `json:"secret,omitempty"`
+	// Path of a PEM file holding the public key (RSA, ECDSA, Ed25519; PKIX or
+	// PKCS#1) or an X.509 certificate.
+	PublicKey string `json:"public_key,omitempty"`
+
+	// Algs a token may use. Default: every alg the key can serve. "none" is
+	// never accepted.
+	Algorithms []string `json:"algorithms,omitempty"`
+	// The token's iss must equal one of these.
+	Issuers []string `json:"issuer,omitempty"`
+	// The token's aud (a string or an array) must contain one of these.
+	Audiences []string `json:"audience,omitempty"`
+	// Clock skew allowed for exp, nbf and iat.
+	Leeway caddy.Duration `json:"leeway,omitempty"`
+	// Claims a token must carry, e.g. exp.
+	RequireClaims []string `json:"require_claims,omitempty"`
+	// Claims that must equal one of the listed values (an array claim must
+	// contain one), e.g. {"type": ["access"]}.
+	Claims map[string][]string `json:"claims,omitempty"`
+	// The claim that names the user. Default: sub.
+	IdentityClaim string `json:"identity_claim,omitempty"`
+	// Longest token accepted, in bytes. Default: 8192.
+	MaxTokenSize int `json:"max_token_size,omitempty"`
+
+	// Users from a JSON file, reloaded when it changes.
+	UsersFile *UsersFile `json:"users_file,omitempty"`
+
+	// With no token, pass the request on without a user. A bad token is
+	// still refused.
+	Optional bool `json:"optional,omitempty"`
+
+	// Responses to failures. Defaults: 401 with {"msg":"<reason>"}; 503 for
+	// a store error.
+	OnMissingToken *Response `json:"on_missing_token,omitempty"`
+	OnInvalidToken *Response `json:"on_invalid_token,omitempty"`
+	OnExpiredToken *Response `json:"on_expired_token,omitempty"`
+	OnLoadFailure  *Response `json:"on_load_failure,omitempty"`
+	OnStoreError   *Response `json:"on_store_error,omitempty"`
+
+	extractor *extractor
+	verifier  *verifier
+	store     userStore
+	responses [numFailureKinds]*response
+	logger    *zap.Logger
+	// now is the clock; a seam for tests.
+	now func() time.Time
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.jwt_user",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+const defaultMaxTokenSize = 8 << 10
+
+// Provision does all the setup, so a request pays only for its own work.
+func (h *Handler) Provision(ctx caddy.Context) error {
+	h.logger = ctx.Logger()
+	if h.now == nil {
+		h.now = time.Now
+	}
+	var err error
+	if h.extractor, err = newExtractor(h.From); err != nil {
+		return err
+	}
+	keys, err := h.provisionKeys()
+	if err != nil {
+		return err
+	}
+	if err := h.provisionVerifier(keys); err != nil {
+		return err
+	}
+	for kind, cfg := range h.responseConfigs() {
+		if h.responses[kind], err = compileResponse(failureKind(kind), cfg); err != nil {
+			return fmt.Errorf("%s: %v", responseDirectives[kind], err)
+		}
+	}
+	return h.provisionStore(ctx)
+}
+
+// provisionKeys builds the one key source the configuration names.
+func (h *Handler) provisionKeys() (keySource, error) {
+	repl := caddy.NewReplacer()
+	switch {
+	case h.Secret != "" && h.PublicKey != "":
+		return nil, errors.New("secret and public_key are both set: give exactly one key source")
+	case h.Secret != "":
+		secret := repl.ReplaceKnown(h.Secret, "")
+		if secret == "" {
+			return nil, errors.New("secret: the value is empty")
+		}
+		if len(secret) < 32 {
+			h.logger.Warn("the HMAC secret is shorter than 32 bytes, the least HS256 needs to be safe against guessing",
+				zap.Int("bytes", len(secret)))
+		}
+		return secretKey(secret), nil
+	case h.PublicKey != "":
+		key, err := loadPublicKey(repl.ReplaceKnown(h.PublicKey, ""))
+		if err != nil {
+			return nil, fmt.Errorf("public_key: %v", err)
+		}
+		return key, nil
+	}
+	return nil, errors.New("no key source: give secret or public_key")
+}
+
+func (h *Handler) provisionVerifier(keys keySource) error {
+	algs, err := allowedAlgorithms(h.Algorithms, keys)
+	if err != nil {
+		return fmt.Errorf("algorithms: %v", err)
+	}
+	if s, ok := keys.(secretKey); ok {
+		for _, alg := range algs {
+			if need := signingMethods[alg].(*jwt.SigningMethodHMAC).Hash.Size(); len(s) < need && need > 32 {
+				h.logger.Warn("the HMAC secret is shorter than the hash size of an allowed alg",
+					zap.String("alg", alg), zap.Int("bytes", len(s)), zap.Int("hash_bytes", need))
+			}
+		}
+	}
+	v := &verifier{
+		keys:          keys,
+		methods:       map[string]jwt.SigningMethod{},
+		issuers:       h.Issuers,
+		audiences:     h.Audiences,
+		leeway:        time.Duration(h.Leeway),
+		required:      h.RequireClaims,
+		identityClaim: h.IdentityClaim,
+		maxSize:       h.MaxTokenSize,
+	}
+	for _, alg := range algs {
+		v.methods[alg] = signingMethods[alg]
+	}
+	if v.identityClaim == "" {
+		v.identityClaim = "sub"
+	}
+	if v.maxSize == 0 {
+		v.maxSize = defaultMaxTokenSize
+	}
+	if v.maxSize < 0 {
+		return errors.New("max_token_size: must be positive")
+	}
+	if v.leeway < 0 {
+		return errors.New("leeway: must not be negative")
+	}
+	for name, values := range h.Claims {
+		if len(values) == 0 {
+			return fmt.Errorf("claim %s: give at least one value", name)
+		}
+		v.claims = append(v.claims, claimRule{name: name, values: values})
+	}
+	v.init()
+	h.verifier = v
+	return nil
+}
+
+func (h *Handler) provisionStore(ctx caddy.Context) error {
+	if h.UsersFile == nil || h.UsersFile.Path == "" {
+		return errors.New("no user store: give users_file")
+	}
+	path := caddy.NewReplacer().ReplaceKnown(h.UsersFile.Path, "")
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	store, err := newFileStore(path, h.UsersFile.KeyField, h.logger)
+	if err != nil {
+		return fmt.Errorf("users_file: %v", err)
+	}
+	go store.watch(ctx)
+	h.store = store
+	return nil
+}
+
+var responseDirectives = [numFailureKinds]string{
+	missingToken: "on_missing_token",
+	invalidToken: "on_invalid_token",
+	expiredToken: "on_expired_token",
+	loadFailure:  "on_load_failure",
+	storeError:   "on_store_error",
+}
+
+func (h *Handler) responseConfigs() [numFailureKinds]*Response {
+	return [numFailureKinds]*Response{
+		missingToken: h.OnMissingToken,
+		invalidToken: h.OnInvalidToken,
+		expiredToken: h.OnExpiredToken,
+		loadFailure:  h.OnLoadFailure,
+		storeError:   h.OnStoreError,
+	}
+}
+
+var errStoreUnavailable = &failure{kind: storeError, reason: "User store unavailable"}
+
+// ServeHTTP runs one request through extract → verify → load → placeholders →
+// next handler. The first failure answers and stops the request.
+func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	st := attachState(r, repl)
+
+	// CORS pre-flight requests carry no credentials.
+	if r.Method == http.MethodOptions {
+		return next.ServeHTTP(w, r)
+	}
+
+	raw, f := h.extractor.extract(r)
+	if f != nil {
+		if f.kind == missingToken && h.Optional {
+			return next.ServeHTTP(w, r)
+		}
+		return h.refuse(w, r, repl, st, f)
+	}
+
+	tok, f := h.verifier.verify(raw, h.now())
+	// Claims of a token whose signature verified may be shown, even expired.
+	st.tok = tok
+	if f != nil {
+		return h.refuse(w, r, repl, st, f)
+	}
+
+	user, err := h.store.lookup(r.Context(), tok)
+	if err != nil {
+		if errors.Is(err, errUserNotFound) {
+			return h.refuse(w, r, repl, st, &failure{kind: loadFailure, reason: "Error loading the user " + tok.identity})
+		}
+		return h.refuse(w, r, repl, st, errStoreUnavailable)
+	}
+	st.user = user
+	repl.Set("http.auth.user.id", tok.identity)
+	if c := h.logger.Check(zap.DebugLevel, "user loaded"); c != nil {
+		c.Write(zap.String("identity", tok.identity))
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// refuse answers with the response configured for f; nothing reaches the
+// next handler.
+func (h Handler) refuse(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, st *requestState, f *failure) error {
+	st.reason = f.reason
+	if c := h.logger.Check(zap.DebugLevel, "request refused"); c != nil {
+		c.Write(zap.String("kind", responseDirectives[f.kind]), zap.String("reason", f.reason),
+			zap.String("remote_ip", r.RemoteAddr))
+	}
+	h.responses[f.kind].write(w, repl)
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

@@ -1,0 +1,136 @@
+package jwtuser
+
+import (
+	"strconv"
+	"strings"
+)
+
+// JSON numbers are turned into text exactly, from their literal: `42`, never
+// `4.2e+01`, and a 20-digit id keeps all its digits.
+
+// decimal is a JSON number literal as sign, significant digits (no leading or
+// trailing zeros; "" for zero) and a power of ten: value = digits × 10^exp.
+type decimal struct {
+	neg    bool
+	digits string
+	exp    int
+}
+
+// parseDecimal reads a checked JSON number literal.
+func parseDecimal(lit string) decimal {
+	var d decimal
+	if strings.HasPrefix(lit, "-") {
+		d.neg, lit = true, lit[1:]
+	}
+	mantissa, expPart := lit, ""
+	if i := strings.IndexAny(lit, "eE"); i >= 0 {
+		mantissa, expPart = lit[:i], lit[i+1:]
+	}
+	intPart, fracPart, _ := strings.Cut(mantissa, ".")
+	if expPart != "" {
+		// An exponent beyond int range saturates; the caller bounds output.
+		e, err := strconv.Atoi(expPart)
+		if err != nil {
+			e = 1 << 30
+			if strings.HasPrefix(expPart, "-") {
+				e = -e
+			}
+		}
+		d.exp = e
+	}
+	digits := strings.TrimLeft(intPart+fracPart, "0")
+	trimmed := strings.TrimRight(digits, "0")
+	d.exp += len(digits) - len(trimmed) - len(fracPart)
+	d.digits = trimmed
+	if d.digits == "" {
+		d.neg, d.exp = false, 0
+	}
+	return d
+}
+
+// whole reports whether d is an integer.
+func (d decimal) whole() bool { return d.exp >= 0 }
+
+// maxPlainDigits bounds the text of a number like 1e999999, whose plain
+// decimal form would otherwise be a megabyte of zeros.
+const maxPlainDigits = 400
+
+// plain writes d in plain decimal notation; ok is false when that would take
+// more than maxPlainDigits digits.
+func (d decimal) plain() (string, bool) {
+	if d.digits == "" {
+		return "0", true
+	}
+	if d.exp > maxPlainDigits || -d.exp > maxPlainDigits {
+		return "", false
+	}
+	var b strings.Builder
+	if d.neg {
+		b.WriteByte('-')
+	}
+	point := len(d.digits) + d.exp // digits before the decimal point
+	switch {
+	case d.exp >= 0:
+		b.WriteString(d.digits)
+		b.WriteString(strings.Repeat("0", d.exp))
+	case point > 0:
+		b.WriteString(d.digits[:point])
+		b.WriteByte('.')
+		b.WriteString(d.digits[point:])
+	default:
+		b.WriteString("0.")
+		b.WriteString(strings.Repeat("0", -point))
+		b.WriteString(d.digits)
+	}
+	return b.String(), true
+}
+
+// plainNumber is the text of a JSON number literal in plain decimal, or the
+// literal itself when the plain form would be absurdly long.
+func plainNumber(lit string) string {
+	if s, ok := parseDecimal(lit).plain(); ok {
+		return s
+	}
+	return lit
+}
+
+// maxSafeInteger is 2^53, the largest range in which every integer survives a
+// trip through a JSON parser that uses doubles.
+const maxSafeInteger = 1 << 53
+
+// identityFromNumber turns a number identity into its text: a whole number
+// within ±2^53, so `4.0` and `4` name the same user and `1e3` is `1000`.
+func identityFromNumber(lit string) (string, bool) {
+	d := parseDecimal(lit)
+	if !d.whole() || len(d.digits)+d.exp > 16 {
+		return "", false
+	}
+	s, _ := d.plain()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n > maxSafeInteger || n < -maxSafeInteger {
+		return "", false
+	}
+	return s, true
+}
+
+// numberValue is what a JSON number becomes as a placeholder value: an int64
+// when whole and in range, exact text when whole and larger, else a float64.
+// Numbers stay numbers to the expression matcher; all render as plain decimal.
+func numberValue(lit string) any {
+	d := parseDecimal(lit)
+	if d.whole() {
+		s, ok := d.plain()
+		if !ok {
+			return lit
+		}
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n
+		}
+		return s
+	}
+	f, err := strconv.ParseFloat(lit, 64)
+	if err != nil {
+		return plainNumber(lit)
+	}
+	return f
+}

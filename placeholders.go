@@ -1,0 +1,171 @@
+package jwtuser
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+)
+
+// requestState is what one request's jwt.* placeholders read. Values are
+// computed when a placeholder is asked for, never before: a request whose
+// Caddyfile reads only {jwt.user.roles} pays for nothing else.
+type requestState struct {
+	// tok is the verified token; nil when none came or it is not trusted.
+	tok *token
+	// user is the loaded user as compact JSON; "" when none.
+	user string
+	// reason is {jwt.error} in a failure response.
+	reason string
+}
+
+// String keeps the state out of any text: it sits in the request's vars,
+// which {http.vars.*} can print.
+func (*requestState) String() string { return "" }
+
+// stateVar is the request variable that holds the state, so a second
+// jwt_user on the same request updates the placeholders rather than being
+// shadowed by the first one's.
+const stateVar = "jwt_user.state"
+
+// attachState returns the request's state, reset, registering the
+// placeholder provider on first use.
+func attachState(r *http.Request, repl *caddy.Replacer) *requestState {
+	vars, _ := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
+	if st, ok := vars[stateVar].(*requestState); ok {
+		*st = requestState{}
+		return st
+	}
+	st := &requestState{}
+	if vars != nil {
+		vars[stateVar] = st
+	}
+	repl.Map(st.placeholder)
+	return st
+}
+
+// placeholder resolves the jwt.* placeholders. Every jwt.identity, jwt.error,
+// jwt.user[.path] and jwt.claims[.path] key is known, empty when there is no
+// value, so a Caddyfile never sees the literal placeholder text.
+func (st *requestState) placeholder(key string) (any, bool) {
+	name, ok := strings.CutPrefix(key, "jwt.")
+	if !ok {
+		return nil, false
+	}
+	switch name {
+	case "identity":
+		if st.tok == nil {
+			return "", true
+		}
+		return st.tok.identity, true
+	case "error":
+		return st.reason, true
+	case "user":
+		return st.user, true
+	case "claims":
+		if st.tok == nil {
+			return "", true
+		}
+		return compactJSON(st.tok.payload), true
+	}
+	if path, ok := strings.CutPrefix(name, "user."); ok {
+		return lookupValue(st.user, path), true
+	}
+	if path, ok := strings.CutPrefix(name, "claims."); ok {
+		if st.tok == nil {
+			return emptyList, true
+		}
+		return lookupValue(st.tok.payload, path), true
+	}
+	return nil, false
+}
+
+// lookupValue is the placeholder value at path in a checked JSON object; an
+// absent path is empty text and an empty list to the expression matcher.
+func lookupValue(doc, path string) any {
+	if doc == "" {
+		return emptyList
+	}
+	raw, ok := jsonPath(doc, path)
+	if !ok {
+		return emptyList
+	}
+	return placeholderValue(raw)
+}
+
+// valueList is a JSON array as a placeholder: a list to the expression
+// matcher ('admin' in {jwt.user.roles}) and "a,b" as text.
+type valueList []any
+
+func (l valueList) String() string {
+	switch len(l) {
+	case 0:
+		return ""
+	case 1:
+		return caddy.ToString(l[0])
+	}
+	var b strings.Builder
+	for i, v := range l {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(caddy.ToString(v))
+	}
+	return b.String()
+}
+
+// emptyList is null or absent: nothing as text, and an empty list to CEL, so
+// `'admin' in {jwt.user.roles}` is false for a user without roles instead of
+// an error.
+var emptyList = valueList{}
+
+// placeholderValue converts a checked JSON value: strings as they are,
+// numbers as numbers (plain decimal text), booleans, arrays as lists, objects
+// as compact JSON, null as empty.
+func placeholderValue(raw string) any {
+	switch raw[0] {
+	case '[':
+		list := valueList{}
+		jsonElements(raw, func(el string) bool {
+			list = append(list, elementValue(el))
+			return true
+		})
+		return list
+	case 'n':
+		return emptyList
+	}
+	return elementValue(raw)
+}
+
+// elementValue converts one array element; an array inside an array stays
+// JSON text.
+func elementValue(raw string) any {
+	switch raw[0] {
+	case '"':
+		return headerSafe(jsonUnquote(raw))
+	case '{', '[':
+		return compactJSON(raw)
+	case 't':
+		return true
+	case 'f':
+		return false
+	case 'n':
+		return nil
+	}
+	return numberValue(raw)
+}
+
+// headerSafe replaces CR, LF and NUL with spaces: a user field may hold
+// anything JSON can, and placeholders end up in header values.
+func headerSafe(s string) string {
+	if !strings.ContainsAny(s, "\r\n\x00") {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == '\r' || r == '\n' || r == 0 {
+			return ' '
+		}
+		return r
+	}, s)
+}
