@@ -243,13 +243,13 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 
 	// CORS pre-flight requests carry no credentials.
 	if r.Method == http.MethodOptions {
-		return next.ServeHTTP(w, r)
+		return h.passAnonymous(w, r, repl, next)
 	}
 
 	raw, f := h.extractor.extract(r)
 	if f != nil {
 		if f.kind == missingToken && h.Optional {
-			return next.ServeHTTP(w, r)
+			return h.passAnonymous(w, r, repl, next)
 		}
 		return h.refuse(w, r, repl, st, f)
 	}
@@ -273,6 +273,13 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	if c := h.logger.Check(zap.DebugLevel, "user loaded"); c != nil {
 		c.Write(zap.String("identity", tok.identity))
 	}
+	return next.ServeHTTP(w, r)
+}
+
+// passAnonymous calls the next handler without a user; the placeholders are
+// all known and empty.
+func (h Handler) passAnonymous(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, next caddyhttp.Handler) error {
+	repl.Set("http.auth.user.id", "")
 	return next.ServeHTTP(w, r)
 }
 

@@ -1,0 +1,111 @@
+package jwtuser
+
+import (
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+)
+
+func TestUnmarshalCaddyfile(t *testing.T) {
+	d := caddyfile.NewTestDispenser(`jwt_user {
+		from header Authorization Bearer
+		from header X-Token ""
+		from cookie access_token_cookie
+		from query jwt
+		secret {env.JWT_SECRET}
+		algorithms HS256 HS512
+		issuer https://issuer.example other
+		audience api
+		audience web
+		leeway 30s
+		require_claims exp
+		require_claims jti
+		claim type access
+		claim roles admin editor
+		identity_claim uid
+		max_token_size 4KiB
+		users_file /etc/users.json email
+		optional
+		on_missing_token 302 "" {
+			header Location /login
+		}
+		on_invalid_token 401
+		on_expired_token 401 "expired: {jwt.error}"
+		on_load_failure 404 ` + "`" + `{"msg":"User {jwt.identity} not found"}` + "`" + `
+		on_store_error 503 {
+			header Retry-After 5
+		}
+	}`)
+	var h Handler
+	if err := h.UnmarshalCaddyfile(d); err != nil {
+		t.Fatal(err)
+	}
+	want := Handler{
+		From: []TokenSource{
+			{Source: "header", Name: "Authorization", Scheme: strPtr("Bearer")},
+			{Source: "header", Name: "X-Token", Scheme: strPtr("")},
+			{Source: "cookie", Name: "access_token_cookie"},
+			{Source: "query", Name: "jwt"},
+		},
+		Secret:         "{env.JWT_SECRET}",
+		Algorithms:     []string{"HS256", "HS512"},
+		Issuers:        []string{"https://issuer.example", "other"},
+		Audiences:      []string{"api", "web"},
+		Leeway:         caddy.Duration(30 * time.Second),
+		RequireClaims:  []string{"exp", "jti"},
+		Claims:         map[string][]string{"type": {"access"}, "roles": {"admin", "editor"}},
+		IdentityClaim:  "uid",
+		MaxTokenSize:   4096,
+		UsersFile:      &UsersFile{Path: "/etc/users.json", KeyField: "email"},
+		Optional:       true,
+		OnMissingToken: &Response{StatusCode: 302, Body: strPtr(""), Headers: http.Header{"Location": {"/login"}}},
+		OnInvalidToken: &Response{StatusCode: 401},
+		OnExpiredToken: &Response{StatusCode: 401, Body: strPtr("expired: {jwt.error}")},
+		OnLoadFailure:  &Response{StatusCode: 404, Body: strPtr(`{"msg":"User {jwt.identity} not found"}`)},
+		OnStoreError:   &Response{StatusCode: 503, Headers: http.Header{"Retry-After": {"5"}}},
+	}
+	if !reflect.DeepEqual(h, want) {
+		t.Fatalf("got\n%+v\nwant\n%+v", h, want)
+	}
+}
+
+func TestUnmarshalCaddyfileErrors(t *testing.T) {
+	for _, c := range []struct{ input, want string }{
+		{"jwt_user extra {\n}", "wrong argument count"},
+		{"jwt_user {\n bogus 1\n}", `unknown subdirective "bogus"`},
+		{"jwt_user {\n secret a\n secret b\n}", "secret: given more than once"},
+		{"jwt_user {\n users_file a\n users_file b\n}", "users_file: given more than once"},
+		{"jwt_user {\n secret\n}", "wrong argument count"},
+		{"jwt_user {\n secret a b\n}", "wrong argument count"},
+		{"jwt_user {\n from body x\n}", `unknown source "body"`},
+		{"jwt_user {\n from cookie\n}", "wrong argument count"},
+		{"jwt_user {\n from cookie a b\n}", "wrong argument count"},
+		{"jwt_user {\n leeway soon\n}", "leeway:"},
+		{"jwt_user {\n leeway -5s\n}", "leeway: must not be negative"},
+		{"jwt_user {\n max_token_size lots\n}", "max_token_size:"},
+		{"jwt_user {\n claim type\n}", "wrong argument count"},
+		{"jwt_user {\n optional yes\n}", "wrong argument count"},
+		{"jwt_user {\n users_file a b c\n}", "wrong argument count"},
+		{"jwt_user {\n on_missing_token\n}", "wrong argument count"},
+		{"jwt_user {\n on_missing_token 700\n}", `on_missing_token: status "700" is not a number from 200 to 599`},
+		{"jwt_user {\n on_load_failure abc\n}", `on_load_failure: status "abc"`},
+		{"jwt_user {\n on_load_failure 404 a b\n}", "wrong argument count"},
+		{"jwt_user {\n on_load_failure 404 {\n  body x\n }\n}", `on_load_failure: unknown subdirective "body"`},
+		{"jwt_user {\n on_load_failure 404 {\n  header Location\n }\n}", "wrong argument count"},
+	} {
+		var h Handler
+		err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(c.input))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.input, err, c.want)
+		}
+		// Every error names its place in the Caddyfile.
+		if err != nil && !strings.Contains(err.Error(), "Testfile:") {
+			t.Errorf("%q: error without a position: %v", c.input, err)
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package jwtuser
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+)
+
+// failingStore is a user store that cannot answer, as a store that is down.
+type failingStore struct{ calls int }
+
+func (s *failingStore) lookup(context.Context, *token) (string, error) {
+	s.calls++
+	return "", errors.New("connection refused")
+}
+
+// mapStore serves users from a map.
+type mapStore map[string]string
+
+func (m mapStore) lookup(_ context.Context, tok *token) (string, error) {
+	if u, ok := m[tok.identity]; ok {
+		return u, nil
+	}
+	return "", errUserNotFound
+}
+
+// provisionedHandler builds a handler as Provision would, with store in
+// place of the configured one.
+func provisionedHandler(t *testing.T, h Handler, store userStore) Handler {
+	t.Helper()
+	h.logger = zap.NewNop()
+	h.now = time.Now
+	var err error
+	if h.extractor, err = newExtractor(h.From); err != nil {
+		t.Fatal(err)
+	}
+	keys, err := h.provisionKeys()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := h.provisionVerifier(keys); err != nil {
+		t.Fatal(err)
+	}
+	for kind, cfg := range h.responseConfigs() {
+		if h.responses[kind], err = compileResponse(failureKind(kind), cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.store = store
+	return h
+}
+
+// serve runs one request through the handler chain; next records whether it
+// ran and what the placeholders held there.
+func serve(t *testing.T, handlers []Handler, header string) (*httptest.ResponseRecorder, string) {
+	t.Helper()
+	r := httptest.NewRequest("GET", "/", nil)
+	if header != "" {
+		r.Header.Set("Authorization", header)
+	}
+	repl := caddyhttp.NewTestReplacer(r)
+	ctx := context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{})
+	r = r.WithContext(ctx)
+	w := httptest.NewRecorder()
+	seen := ""
+	var chain caddyhttp.Handler = caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+		seen = repl.ReplaceAll("reached {jwt.identity} {jwt.user.name} {http.auth.user.id}", "")
+		return nil
+	})
+	for i := len(handlers) - 1; i >= 0; i-- {
+		h, next := handlers[i], chain
+		chain = caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error { return h.ServeHTTP(w, r, next) })
+	}
+	if err := chain.ServeHTTP(w, r); err != nil {
+		t.Fatalf("handler error: %v", err)
+	}
+	return w, seen
+}
+
+func TestStoreErrorNeverPassesTheRequest(t *testing.T) {
+	store := &failingStore{}
+	h := provisionedHandler(t, Handler{Secret: testSecret}, store)
+	w, seen := serve(t, []Handler{h}, "Bearer "+hs256(t, claimsFor("foo")))
+	if w.Code != 503 || w.Body.String() != `{"msg":"User store unavailable"}` || seen != "" || store.calls != 1 {
+		t.Fatalf("got %d %q, next saw %q, %d calls", w.Code, w.Body, seen, store.calls)
+	}
+	if w.Header().Get("WWW-Authenticate") != "" {
+		t.Errorf("a 503 carries WWW-Authenticate %q", w.Header().Get("WWW-Authenticate"))
+	}
+	// Optional mode does not soften a store error.
+	h = provisionedHandler(t, Handler{Secret: testSecret, Optional: true, OnStoreError: &Response{
+		StatusCode: 502, Body: strPtr(`{"msg":"{jwt.error}","who":"{jwt.identity}"}`), Headers: http.Header{"Retry-After": {"5"}},
+	}}, store)
+	w, seen = serve(t, []Handler{h}, "Bearer "+hs256(t, claimsFor("foo")))
+	if w.Code != 502 || w.Body.String() != `{"msg":"User store unavailable","who":"foo"}` || w.Header().Get("Retry-After") != "5" || seen != "" {
+		t.Fatalf("configured: got %d %q %v, next saw %q", w.Code, w.Body, w.Header(), seen)
+	}
+}
+
+func TestSecondHandlerUpdatesPlaceholders(t *testing.T) {
+	users := mapStore{"foo": `{"name":"Foo"}`, "bar": `{"name":"Bar"}`}
+	outer := provisionedHandler(t, Handler{Secret: testSecret, Optional: true}, users)
+	inner := provisionedHandler(t, Handler{Secret: testSecret, From: []TokenSource{{Source: "header", Name: "Authorization"}}}, users)
+	_, seen := serve(t, []Handler{outer, inner}, "Bearer "+hs256(t, claimsFor("bar")))
+	if seen != "reached bar Bar bar" {
+		t.Fatalf("next saw %q", seen)
+	}
+	// A refusal after an earlier success shows no stale user.
+	refuser := provisionedHandler(t, Handler{Secret: testSecret, Issuers: []string{"x"},
+		OnInvalidToken: &Response{StatusCode: 401, Body: strPtr("-[{jwt.identity}][{jwt.user.name}]")}}, users)
+	w, seen := serve(t, []Handler{outer, refuser}, "Bearer "+hs256(t, claimsFor("foo")))
+	if w.Code != 401 || w.Body.String() != `-[][]` || seen != "" {
+		t.Fatalf("got %d %q, next saw %q", w.Code, w.Body, seen)
+	}
+}
+
+func TestInvalidTokenShowsNoClaims(t *testing.T) {
+	h := provisionedHandler(t, Handler{Secret: testSecret, Audiences: []string{"api"},
+		OnInvalidToken: &Response{StatusCode: 401, Body: strPtr("-[{jwt.identity}][{jwt.claims.sub}][{jwt.claims}][{jwt.error}]")}}, mapStore{})
+	w, _ := serve(t, []Handler{h}, "Bearer "+hs256(t, claimsFor("admin")))
+	if w.Body.String() != "-[][][][Token is missing the \"aud\" claim]" {
+		t.Fatalf("got %q", w.Body)
+	}
+	forged := signToken(t, "HS256", []byte(strings.Repeat("k", 40)), claimsFor("admin"), nil)
+	w, _ = serve(t, []Handler{h}, "Bearer "+forged)
+	if w.Body.String() != "-[][][][Signature verification failed]" {
+		t.Fatalf("forged: got %q", w.Body)
+	}
+}

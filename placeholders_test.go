@@ -1,0 +1,99 @@
+package jwtuser
+
+import (
+	"net/http/httptest"
+	"reflect"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2"
+)
+
+func TestPlaceholderValues(t *testing.T) {
+	user := `{"username":"foo","roles":["admin","editor"],"age":42,"score":4.5,"big":12345678901234567890123,` +
+		`"exp":4.2e+01,"active":true,"banned":false,"nothing":null,"address":{"city":"Paris","zip":"75001"},` +
+		`"matrix":[[1,2],[3]],"mixed":["a",1,true,null,{"k":"v"}],"evil":"line\r\nX-Injected: 1\u0000","quote":"say \"hi\"",` +
+		`"https://example.com/roles":["ns"],"empty":[]}`
+	payload := `{"sub":"foo", "realm" : {"roles":["staff"]}, "n":1e3}`
+	st := &requestState{tok: &token{payload: payload, identity: "foo"}, user: user, reason: "why"}
+	repl := caddy.NewReplacer()
+	repl.Map(st.placeholder)
+
+	text := map[string]string{
+		"jwt.identity":                       "foo",
+		"jwt.error":                          "why",
+		"jwt.user":                           user,
+		"jwt.user.username":                  "foo",
+		"jwt.user.roles":                     "admin,editor",
+		"jwt.user.age":                       "42",
+		"jwt.user.score":                     "4.5",
+		"jwt.user.big":                       "12345678901234567890123",
+		"jwt.user.exp":                       "42",
+		"jwt.user.active":                    "true",
+		"jwt.user.banned":                    "false",
+		"jwt.user.nothing":                   "",
+		"jwt.user.missing":                   "",
+		"jwt.user.address":                   `{"city":"Paris","zip":"75001"}`,
+		"jwt.user.address.city":              "Paris",
+		"jwt.user.address.country":           "",
+		"jwt.user.username.first":            "",
+		"jwt.user.matrix":                    "[1,2],[3]",
+		"jwt.user.mixed":                     `a,1,true,,{"k":"v"}`,
+		"jwt.user.evil":                      "line  X-Injected: 1 ",
+		"jwt.user.quote":                     `say "hi"`,
+		"jwt.user.https://example.com/roles": "ns",
+		"jwt.user.empty":                     "",
+		"jwt.claims":                         `{"sub":"foo","realm":{"roles":["staff"]},"n":1e3}`,
+		"jwt.claims.sub":                     "foo",
+		"jwt.claims.realm.roles":             "staff",
+		"jwt.claims.n":                       "1000",
+		"jwt.claims.absent":                  "",
+	}
+	for key, want := range text {
+		got, known := repl.GetString(key)
+		if !known || got != want {
+			t.Errorf("{%s}: got %q (known %v), want %q", key, got, known, want)
+		}
+	}
+	// Kinds, as the expression matcher receives them.
+	kinds := map[string]any{
+		"jwt.user.roles":   valueList{"admin", "editor"},
+		"jwt.user.age":     int64(42),
+		"jwt.user.score":   4.5,
+		"jwt.user.active":  true,
+		"jwt.user.missing": valueList{},
+		"jwt.user.nothing": valueList{},
+		"jwt.user.empty":   valueList{},
+	}
+	for key, want := range kinds {
+		got, _ := repl.Get(key)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("{%s}: got %#v, want %#v", key, got, want)
+		}
+	}
+	if _, known := repl.Get("jwt.nope"); known {
+		t.Error("{jwt.nope} is known")
+	}
+	if _, known := repl.Get("http.request.uri"); known {
+		t.Error("the jwt provider answers for other namespaces")
+	}
+}
+
+func TestPlaceholdersWithoutUser(t *testing.T) {
+	r := httptest.NewRequest("GET", "/", nil)
+	repl := caddy.NewReplacer()
+	st := attachState(r, repl)
+	_ = st
+	for _, key := range []string{"jwt.identity", "jwt.user", "jwt.user.roles", "jwt.claims", "jwt.claims.sub", "jwt.error"} {
+		v, known := repl.GetString(key)
+		if !known || v != "" {
+			t.Errorf("{%s} without a user: got %q known %v, want known and empty", key, v, known)
+		}
+	}
+	if v, _ := repl.Get("jwt.user.roles"); !reflect.DeepEqual(v, valueList{}) {
+		t.Errorf("{jwt.user.roles} without a user is %#v, want an empty list", v)
+	}
+	// The state hides from anything that prints request variables.
+	if s := caddy.ToString(st); s != "" {
+		t.Errorf("state prints as %q", s)
+	}
+}
