@@ -28,12 +28,14 @@ func parseDecimal(lit string) decimal {
 	}
 	intPart, fracPart, _ := strings.Cut(mantissa, ".")
 	if expPart != "" {
-		// An exponent beyond int range saturates; the caller bounds output.
+		// Exponents saturate at ±2^30, so adding the digit counts below can
+		// never wrap around; callers bound the output long before that.
+		const limit = 1 << 30
 		e, err := strconv.Atoi(expPart)
-		if err != nil {
-			e = 1 << 30
+		if err != nil || e > limit || e < -limit {
+			e = limit
 			if strings.HasPrefix(expPart, "-") {
-				e = -e
+				e = -limit
 			}
 		}
 		d.exp = e
