@@ -42,6 +42,15 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		identity_claim <name>
 //		max_token_size <bytes>
 //		users_file <path> [<key-field>]
+//		users_url <url-template> {
+//			header <field> <value>
+//			timeout <duration>
+//			max_body <bytes>
+//		}
+//		cache_ttl <duration>
+//		cache_not_found_ttl <duration>
+//		stale_if_error <duration>
+//		cache_size <entries>
 //		optional
 //		on_missing_token <status> [<body>] [{ header <field> <value> }]
 //		on_invalid_token <status> [<body>] [{ header <field> <value> }]
@@ -80,9 +89,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			v, err = someArgs(d)
 			h.Audiences = append(h.Audiences, v...)
 		case "leeway":
-			var d2 time.Duration
-			d2, err = durationArg(d)
-			h.Leeway = caddy.Duration(d2)
+			var dur time.Duration
+			dur, err = durationArg(d)
+			h.Leeway = caddy.Duration(dur)
 		case "require_claims":
 			var v []string
 			v, err = someArgs(d)
@@ -101,6 +110,28 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.UsersFile = &UsersFile{Path: args[0]}
 			if len(args) == 2 {
 				h.UsersFile.KeyField = args[1]
+			}
+		case "users_url":
+			h.UsersURL, err = parseUsersURL(d)
+		case "cache_ttl", "cache_not_found_ttl":
+			var dur time.Duration
+			dur, err = durationArg(d)
+			v := caddy.Duration(dur)
+			if sub == "cache_ttl" {
+				h.CacheTTL = &v
+			} else {
+				h.CacheNotFoundTTL = &v
+			}
+		case "stale_if_error":
+			var dur time.Duration
+			dur, err = durationArg(d)
+			h.StaleIfError = caddy.Duration(dur)
+		case "cache_size":
+			var v string
+			if v, err = oneArg(d); err == nil {
+				if h.CacheSize, err = strconv.Atoi(v); err != nil || h.CacheSize < 1 {
+					return d.Errf("cache_size: %q is not a positive number of entries", v)
+				}
 			}
 		case "optional":
 			if d.NextArg() {
@@ -216,6 +247,53 @@ func (h *Handler) parseClaim(d *caddyfile.Dispenser) error {
 	}
 	h.Claims[args[0]] = append(h.Claims[args[0]], args[1:]...)
 	return nil
+}
+
+// parseUsersURL reads `<url-template> { header <field> <value>; timeout
+// <duration>; max_body <bytes> }`.
+func parseUsersURL(d *caddyfile.Dispenser) (*UsersURL, error) {
+	u := &UsersURL{}
+	var err error
+	if u.URL, err = oneArg(d); err != nil {
+		return nil, err
+	}
+	seen := map[string]bool{}
+	for nesting := d.Nesting(); d.NextBlock(nesting); {
+		sub := d.Val()
+		if seen[sub] && sub != "header" {
+			return nil, d.Errf("users_url: %s given more than once", sub)
+		}
+		seen[sub] = true
+		switch sub {
+		case "header":
+			args := d.RemainingArgs()
+			if len(args) != 2 {
+				return nil, d.ArgErr()
+			}
+			if u.Headers == nil {
+				u.Headers = http.Header{}
+			}
+			u.Headers.Add(args[0], args[1])
+		case "timeout":
+			dur, err := durationArg(d)
+			if err != nil {
+				return nil, err
+			}
+			if dur == 0 {
+				return nil, d.Errf("users_url: timeout must be positive")
+			}
+			u.Timeout = caddy.Duration(dur)
+		case "max_body":
+			n, err := sizeArg(d)
+			if err != nil {
+				return nil, err
+			}
+			u.MaxBody = int64(n)
+		default:
+			return nil, d.Errf("users_url: unknown subdirective %q (want header, timeout or max_body)", sub)
+		}
+	}
+	return u, nil
 }
 
 // parseResponse reads `<status> [<body>] [{ header <field> <value> }]`.

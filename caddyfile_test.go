@@ -109,3 +109,55 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestUnmarshalUsersURL(t *testing.T) {
+	d := caddyfile.NewTestDispenser(`jwt_user {
+		secret s
+		users_url https://users.internal/v1/users/{jwt.identity} {
+			header Authorization "Bearer {env.USERS_API_TOKEN}"
+			header X-Tenant acme
+			timeout 2s
+			max_body 64KiB
+		}
+		cache_ttl 5m
+		cache_not_found_ttl 0
+		stale_if_error 1h
+		cache_size 500
+	}`)
+	var h Handler
+	if err := h.UnmarshalCaddyfile(d); err != nil {
+		t.Fatal(err)
+	}
+	ttl, nf := caddy.Duration(5*time.Minute), caddy.Duration(0)
+	want := Handler{
+		Secret: "s",
+		UsersURL: &UsersURL{
+			URL:     "https://users.internal/v1/users/{jwt.identity}",
+			Headers: http.Header{"Authorization": {"Bearer {env.USERS_API_TOKEN}"}, "X-Tenant": {"acme"}},
+			Timeout: caddy.Duration(2 * time.Second),
+			MaxBody: 64 << 10,
+		},
+		CacheTTL:         &ttl,
+		CacheNotFoundTTL: &nf,
+		StaleIfError:     caddy.Duration(time.Hour),
+		CacheSize:        500,
+	}
+	if !reflect.DeepEqual(h, want) {
+		t.Fatalf("got\n%+v\nwant\n%+v", h, want)
+	}
+	for _, c := range []struct{ input, want string }{
+		{"jwt_user {\n users_url\n}", "wrong argument count"},
+		{"jwt_user {\n users_url http://x/{jwt.identity} {\n  timeout 0s\n }\n}", "timeout must be positive"},
+		{"jwt_user {\n users_url http://x/{jwt.identity} {\n  retries 3\n }\n}", `unknown subdirective "retries"`},
+		{"jwt_user {\n users_url http://x/{jwt.identity} {\n  timeout 1s\n  timeout 2s\n }\n}", "timeout given more than once"},
+		{"jwt_user {\n cache_size 0\n}", "cache_size"},
+		{"jwt_user {\n cache_ttl forever\n}", "cache_ttl"},
+		{"jwt_user {\n stale_if_error -1s\n}", "stale_if_error: must not be negative"},
+	} {
+		var h Handler
+		err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(c.input))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.input, err, c.want)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
 )
 
@@ -23,6 +24,18 @@ type userStore interface {
 
 var errUserNotFound = errors.New("user not found")
 
+// storePool shares stores across configurations with the same settings, so
+// a reload neither rereads a users file nor empties a cache.
+var storePool = caddy.NewUsagePool()
+
+// pooledStore is a store that storePool can hold.
+type pooledStore interface {
+	userStore
+	caddy.Destructor
+	// setLogger points the store's logs at the newest configuration's log.
+	setLogger(*zap.Logger)
+}
+
 // UsersFile is the `users_file` store.
 type UsersFile struct {
 	// Path of a JSON file: an object whose keys are identities and whose
@@ -36,19 +49,24 @@ type UsersFile struct {
 // usersFilePoll is how often the users file is checked for changes. A change
 // is loaded once it has been stable for one interval, so a reader never
 // catches an editor halfway through writing.
-var usersFilePoll = time.Second
+var usersFilePoll atomic.Int64 // nanoseconds
+
+func init() { usersFilePoll.Store(int64(time.Second)) }
 
 // fileStore serves users from a JSON file held in memory, swapped atomically
 // when the file changes. A change that does not load keeps the last good
 // users.
 type fileStore struct {
 	path, keyField string
-	logger         *zap.Logger
+	logger         atomic.Pointer[zap.Logger]
 	users          atomic.Pointer[map[string]string]
 
 	// watch state, owned by the watching goroutine
 	loaded, seen fileStamp
 	missing      bool
+	// stop ends the watcher; done closes when it has returned.
+	stop context.CancelFunc
+	done chan struct{}
 }
 
 // fileStamp tells whether a file changed since it was last read.
@@ -69,13 +87,14 @@ func statFile(path string) (fileStamp, error) {
 	return fileStamp{info: info}, nil
 }
 
-// newFileStore loads path; a file that does not load is an error, naming the
-// file and, for bad JSON, the line:column.
+// newFileStore loads path and starts watching it; a file that does not load
+// is an error, naming the file and, for bad JSON, the line:column.
 func newFileStore(path, keyField string, logger *zap.Logger) (*fileStore, error) {
 	if keyField == "" {
 		keyField = "id"
 	}
-	s := &fileStore{path: path, keyField: keyField, logger: logger}
+	s := &fileStore{path: path, keyField: keyField, done: make(chan struct{})}
+	s.logger.Store(logger)
 	stamp, err := statFile(path)
 	if err != nil {
 		return nil, err
@@ -86,7 +105,22 @@ func newFileStore(path, keyField string, logger *zap.Logger) (*fileStore, error)
 	}
 	s.loaded, s.seen = stamp, stamp
 	s.users.Store(&users)
+	// The store is shared by every configuration that names the same file
+	// and outlives each of them, so the watcher has its own lifetime,
+	// ended by Destruct.
+	ctx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	go s.watch(ctx)
 	return s, nil
+}
+
+func (s *fileStore) setLogger(l *zap.Logger) { s.logger.Store(l) }
+
+// Destruct stops the watcher when no configuration uses the file any more.
+func (s *fileStore) Destruct() error {
+	s.stop()
+	<-s.done
+	return nil
 }
 
 func (s *fileStore) lookup(_ context.Context, tok *token) (string, error) {
@@ -99,7 +133,8 @@ func (s *fileStore) lookup(_ context.Context, tok *token) (string, error) {
 
 // watch reloads the file when it changes, until ctx ends.
 func (s *fileStore) watch(ctx context.Context) {
-	ticker := time.NewTicker(usersFilePoll)
+	defer close(s.done)
+	ticker := time.NewTicker(time.Duration(usersFilePoll.Load()))
 	defer ticker.Stop()
 	for {
 		select {
@@ -118,7 +153,7 @@ func (s *fileStore) check() {
 	if err != nil {
 		if !s.missing {
 			s.missing = true
-			s.logger.Error("users file unavailable; keeping the last good users",
+			s.logger.Load().Error("users file unavailable; keeping the last good users",
 				zap.String("file", s.path), zap.Error(err))
 		}
 		s.loaded, s.seen = fileStamp{}, fileStamp{}
@@ -135,12 +170,12 @@ func (s *fileStore) check() {
 	s.loaded = stamp
 	users, err := readUsersFile(s.path, s.keyField)
 	if err != nil {
-		s.logger.Error("users file did not load; keeping the last good users",
+		s.logger.Load().Error("users file did not load; keeping the last good users",
 			zap.String("file", s.path), zap.Error(err))
 		return
 	}
 	s.users.Store(&users)
-	s.logger.Info("users file reloaded", zap.String("file", s.path), zap.Int("users", len(users)))
+	s.logger.Load().Info("users file reloaded", zap.String("file", s.path), zap.Int("users", len(users)))
 }
 
 func readUsersFile(path, keyField string) (map[string]string, error) {

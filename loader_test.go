@@ -82,10 +82,8 @@ func TestUsersFileHotReload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { s.watch(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	defer s.Destruct()
+	ctx := context.Background()
 
 	lookup := func(id string) string {
 		u, err := s.lookup(ctx, &token{identity: id})
@@ -143,9 +141,8 @@ func TestUsersFileHotReload(t *testing.T) {
 }
 
 func setPoll(d time.Duration) (restore func()) {
-	old := usersFilePoll
-	usersFilePoll = d
-	return func() { usersFilePoll = old }
+	old := usersFilePoll.Swap(int64(d))
+	return func() { usersFilePoll.Store(old) }
 }
 
 func writeFile(t testing.TB, path, content string) {

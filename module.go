@@ -66,6 +66,19 @@ type Handler struct {
 
 	// Users from a JSON file, reloaded when it changes.
 	UsersFile *UsersFile `json:"users_file,omitempty"`
+	// Users from an HTTP endpoint, one request per identity, cached.
+	UsersURL *UsersURL `json:"users_url,omitempty"`
+	// How long a user from users_url is cached. Default: 1m; 0 turns the
+	// cache off. A Cache-Control max-age from the store wins.
+	CacheTTL *caddy.Duration `json:"cache_ttl,omitempty"`
+	// How long the store's "no such user" is cached. Default: 10s.
+	CacheNotFoundTTL *caddy.Duration `json:"cache_not_found_ttl,omitempty"`
+	// How long past its TTL a cached answer may still serve while the store
+	// fails. Default: 0.
+	StaleIfError caddy.Duration `json:"stale_if_error,omitempty"`
+	// How many users the cache holds; the least recently used goes first.
+	// Default: 10000.
+	CacheSize int `json:"cache_size,omitempty"`
 
 	// With no token, pass the request on without a user. A bad token is
 	// still refused.
@@ -82,6 +95,7 @@ type Handler struct {
 	extractor *extractor
 	verifier  *verifier
 	store     userStore
+	storeKey  string // the store's key in storePool, once taken
 	responses [numFailureKinds]*response
 	logger    *zap.Logger
 	// now is the clock; a seam for tests.
@@ -120,7 +134,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("%s: %v", responseDirectives[kind], err)
 		}
 	}
-	return h.provisionStore(ctx)
+	return h.provisionStore()
 }
 
 // provisionKeys builds the one key source the configuration names.
@@ -198,21 +212,94 @@ func (h *Handler) provisionVerifier(keys keySource) error {
 	return nil
 }
 
-func (h *Handler) provisionStore(ctx caddy.Context) error {
-	if h.UsersFile == nil || h.UsersFile.Path == "" {
-		return errors.New("no user store: give users_file")
+const (
+	defaultCacheTTL         = time.Minute
+	defaultCacheNotFoundTTL = 10 * time.Second
+	defaultCacheSize        = 10000
+)
+
+// provisionStore takes the configured store from storePool, creating it
+// when no configuration with the same settings holds one: a reload keeps
+// the users loaded and the cache warm.
+func (h *Handler) provisionStore() error {
+	var (
+		key       string
+		construct caddy.Constructor
+		directive string
+	)
+	switch {
+	case h.UsersFile != nil && h.UsersURL != nil:
+		return errors.New("users_file and users_url are both set: give exactly one store")
+	case h.UsersFile != nil:
+		directive = "users_file"
+		if h.CacheTTL != nil || h.CacheNotFoundTTL != nil || h.StaleIfError != 0 || h.CacheSize != 0 {
+			return errors.New("cache_ttl, cache_not_found_ttl, stale_if_error and cache_size apply to users_url: a users_file is already in memory")
+		}
+		path := caddy.NewReplacer().ReplaceKnown(h.UsersFile.Path, "")
+		if path == "" {
+			return errors.New("users_file: the path is empty")
+		}
+		if abs, err := filepath.Abs(path); err == nil {
+			path = abs
+		}
+		keyField := h.UsersFile.KeyField
+		key = "users_file:" + path + "\x00" + keyField
+		construct = func() (caddy.Destructor, error) { return newFileStore(path, keyField, h.logger) }
+	case h.UsersURL != nil:
+		directive = "users_url"
+		settings, err := resolveHTTPStoreSettings(h.UsersURL)
+		if err != nil {
+			return fmt.Errorf("users_url: %v", err)
+		}
+		settings.ttl = durationOr(h.CacheTTL, defaultCacheTTL)
+		settings.notFoundTTL = durationOr(h.CacheNotFoundTTL, defaultCacheNotFoundTTL)
+		settings.staleIfError = time.Duration(h.StaleIfError)
+		settings.cacheSize = h.CacheSize
+		if settings.cacheSize == 0 {
+			settings.cacheSize = defaultCacheSize
+		}
+		switch {
+		case settings.ttl < 0:
+			return errors.New("cache_ttl: must not be negative")
+		case settings.notFoundTTL < 0:
+			return errors.New("cache_not_found_ttl: must not be negative")
+		case settings.staleIfError < 0:
+			return errors.New("stale_if_error: must not be negative")
+		case settings.cacheSize < 0:
+			return errors.New("cache_size: must be positive")
+		}
+		key = settings.poolKey()
+		construct = func() (caddy.Destructor, error) { return newHTTPStore(settings), nil }
+	default:
+		return errors.New("no user store: give users_file or users_url")
 	}
-	path := caddy.NewReplacer().ReplaceKnown(h.UsersFile.Path, "")
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
-	}
-	store, err := newFileStore(path, h.UsersFile.KeyField, h.logger)
+	v, _, err := storePool.LoadOrNew(key, construct)
 	if err != nil {
-		return fmt.Errorf("users_file: %v", err)
+		return fmt.Errorf("%s: %v", directive, err)
 	}
-	go store.watch(ctx)
+	h.storeKey = key
+	store := v.(pooledStore)
+	store.setLogger(h.logger)
 	h.store = store
 	return nil
+}
+
+func durationOr(d *caddy.Duration, def time.Duration) time.Duration {
+	if d == nil {
+		return def
+	}
+	return time.Duration(*d)
+}
+
+// Cleanup gives the store back to storePool; the last configuration using
+// it stops its watcher or its fetches.
+func (h *Handler) Cleanup() error {
+	if h.storeKey == "" {
+		return nil
+	}
+	_, err := storePool.Delete(h.storeKey)
+	h.storeKey = ""
+	return err
 }
 
 var responseDirectives = [numFailureKinds]string{
@@ -298,5 +385,6 @@ func (h Handler) refuse(w http.ResponseWriter, r *http.Request, repl *caddy.Repl
 // Interface guards
 var (
 	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
 	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
 )

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -500,7 +501,11 @@ func TestRefusedConfigs(t *testing.T) {
 	for _, c := range []struct{ body, want string }{
 		{"users_file " + users, "no key source: give secret or public_key"},
 		{"secret " + testSecret + "\npublic_key " + pub + "\nusers_file " + users, "secret and public_key are both set"},
-		{"secret " + testSecret, "no user store: give users_file"},
+		{"secret " + testSecret, "no user store: give users_file or users_url"},
+		{"secret " + testSecret + "\nusers_file " + users + "\nusers_url http://127.0.0.1:1/{jwt.identity}", "users_file and users_url are both set"},
+		{"secret " + testSecret + "\nusers_file " + users + "\ncache_ttl 5m", "cache_ttl, cache_not_found_ttl, stale_if_error and cache_size apply to users_url"},
+		{"secret " + testSecret + "\nusers_url http://{jwt.identity}/x", "users_url: {jwt.identity} stands in the host"},
+		{"secret " + testSecret + "\nusers_url http://127.0.0.1:1/{jwt.user.id}", "users_url: {jwt.user.id} is not known before the user is loaded"},
 		{"secret " + testSecret + "\nusers_file /no/such/users.json", "users_file: stat /no/such/users.json: no such file or directory"},
 		{"secret " + testSecret + "\nusers_file " + broken, "users_file: " + broken + ":3:2: unexpected end of JSON"},
 		{"public_key /no/such/key.pem\nusers_file " + users, "public_key: open /no/such/key.pem"},
@@ -537,5 +542,93 @@ func TestJSONConfig(t *testing.T) {
 	r = get(t, tc, "GET", "/", "X-Token: "+hs256(t, map[string]any{"email": "b@example.com"}))
 	if r.status != 403 || r.body != "no" {
 		t.Errorf("unknown user: got %d %q", r.status, r.body)
+	}
+}
+
+// TestUsersURLThroughCaddy serves users from a real user service, through
+// the cache, with the store's failures mapped to the contract's responses.
+func TestUsersURLThroughCaddy(t *testing.T) {
+	var failing atomic.Bool
+	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case failing.Load():
+			w.WriteHeader(http.StatusInternalServerError)
+		case r.URL.Path == "/users/nobody":
+			http.NotFound(w, r)
+		case r.Header.Get("Authorization") != "Bearer service-token":
+			w.WriteHeader(http.StatusUnauthorized)
+		default:
+			_, _ = fmt.Fprintf(w, `{"id":%q,"roles":["admin","staff"]}`, strings.TrimPrefix(r.URL.Path, "/users/"))
+		}
+	})
+	t.Setenv("JWT_USER_TEST_SERVICE_TOKEN", "service-token")
+	config := func(reply string) string {
+		return fmt.Sprintf(`
+:%d {
+	jwt_user {
+		secret %s
+		users_url %s/users/{jwt.identity} {
+			header Authorization "Bearer {env.JWT_USER_TEST_SERVICE_TOKEN}"
+			timeout 2s
+		}
+		cache_ttl 1h
+		cache_not_found_ttl 1h
+	}
+	respond "%s {jwt.identity} {jwt.user.roles}"
+}`, httpPort, testSecret, svc.URL, reply)
+	}
+	tc := startCaddy(t, config("v1"))
+	foo := bearer(hs256(t, claimsFor("foo")))
+	for i := 0; i < 5; i++ {
+		if r := get(t, tc, "GET", "/", foo); r.status != 200 || r.body != "v1 foo admin,staff" {
+			t.Fatalf("foo: %d %q", r.status, r.body)
+		}
+	}
+	if n := svc.calls.Load(); n != 1 {
+		t.Fatalf("5 requests made %d store calls", n)
+	}
+	nobody := bearer(hs256(t, claimsFor("nobody")))
+	for i := 0; i < 3; i++ {
+		if r := get(t, tc, "GET", "/", nobody); r.status != 401 || r.body != `{"msg":"Error loading the user nobody"}` {
+			t.Fatalf("nobody: %d %q", r.status, r.body)
+		}
+	}
+	if n := svc.calls.Load(); n != 2 {
+		t.Fatalf("not-found was not cached: %d calls", n)
+	}
+
+	// A reload with the same store settings keeps the cache warm.
+	startCaddy(t, config("v2"))
+	if r := get(t, tc, "GET", "/", foo); r.status != 200 || r.body != "v2 foo admin,staff" {
+		t.Fatalf("after reload: %d %q", r.status, r.body)
+	}
+	if n := svc.calls.Load(); n != 2 {
+		t.Fatalf("the reload emptied the cache: %d calls", n)
+	}
+
+	// A store that fails, with nothing cached for the identity: 503.
+	failing.Store(true)
+	r := get(t, tc, "GET", "/", bearer(hs256(t, claimsFor("bar"))))
+	if r.status != 503 || r.body != `{"msg":"User store unavailable"}` || strings.Contains(r.body, "v2") {
+		t.Fatalf("store error: %d %q", r.status, r.body)
+	}
+}
+
+// TestStoreReleasedWhenUnused checks that a store no configuration uses is
+// destroyed, and that one in use survives a reload.
+func TestStoreReleasedWhenUnused(t *testing.T) {
+	users := usersFile(t, seedUsers)
+	startCaddy(t, fmt.Sprintf(":%d {\n\tjwt_user {\n\t\tsecret %s\n\t\tusers_file %s\n\t}\n\trespond a\n}", httpPort, testSecret, users))
+	key := "users_file:" + users + "\x00"
+	if n, ok := storePool.References(key); !ok || n != 1 {
+		t.Fatalf("store references after load: %d %v", n, ok)
+	}
+	startCaddy(t, fmt.Sprintf(":%d {\n\tjwt_user {\n\t\tsecret %s\n\t\tusers_file %s\n\t}\n\trespond b\n}", httpPort, testSecret, users))
+	if n, ok := storePool.References(key); !ok || n != 1 {
+		t.Fatalf("store references after reload: %d %v", n, ok)
+	}
+	startCaddy(t, fmt.Sprintf(":%d {\n\trespond c\n}", httpPort))
+	if _, ok := storePool.References(key); ok {
+		t.Fatal("the store outlived every configuration that used it")
 	}
 }
