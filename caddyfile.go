@@ -33,6 +33,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		from query <name>
 //		secret <value>
 //		public_key <pem-file>
+//		jwks <url> [<refresh-interval>]
 //		algorithms <alg...>
 //		issuer <iss...>
 //		audience <aud...>
@@ -78,6 +79,19 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.Secret, err = oneArg(d)
 		case "public_key":
 			h.PublicKey, err = oneArg(d)
+		case "jwks":
+			args := d.RemainingArgs()
+			if len(args) < 1 || len(args) > 2 {
+				return d.ArgErr()
+			}
+			h.JWKS = &JWKS{URL: args[0]}
+			if len(args) == 2 {
+				dur, err := caddy.ParseDuration(args[1])
+				if err != nil || dur <= 0 {
+					return d.Errf("jwks: %q is not a refresh interval", args[1])
+				}
+				h.JWKS.Refresh = caddy.Duration(dur)
+			}
 		case "algorithms":
 			h.Algorithms, err = someArgs(d)
 		case "issuer":

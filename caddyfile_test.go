@@ -161,3 +161,23 @@ func TestUnmarshalUsersURL(t *testing.T) {
 		}
 	}
 }
+
+func TestUnmarshalJWKS(t *testing.T) {
+	var h Handler
+	if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser("jwt_user {\n jwks https://idp.example/jwks.json 5m\n}")); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(h.JWKS, &JWKS{URL: "https://idp.example/jwks.json", Refresh: caddy.Duration(5 * time.Minute)}) {
+		t.Fatalf("got %+v", h.JWKS)
+	}
+	for _, c := range []struct{ input, want string }{
+		{"jwt_user {\n jwks\n}", "wrong argument count"},
+		{"jwt_user {\n jwks https://x/ soon\n}", `jwks: "soon" is not a refresh interval`},
+		{"jwt_user {\n jwks https://x/ 1m extra\n}", "wrong argument count"},
+	} {
+		var h Handler
+		if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(c.input)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: got %v, want %q", c.input, err, c.want)
+		}
+	}
+}

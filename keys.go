@@ -28,6 +28,9 @@ type keySource interface {
 	// keys returns the candidate keys for a token's alg and kid. An error
 	// means no keys are available at all (a key set not fetched yet).
 	keys(alg, kid string) ([]any, error)
+	// generation changes whenever the keys do, so a token verified under
+	// keys that are gone is not trusted from a cache.
+	generation() uint64
 }
 
 // signingMethods are the algs this module verifies. "none" is deliberately
@@ -75,35 +78,35 @@ func algsForKey(key any) []string {
 	return nil
 }
 
-// secretKey is an HMAC secret.
-type secretKey []byte
-
-func (s secretKey) algorithms() []string               { return hmacAlgs }
-func (s secretKey) keys(string, string) ([]any, error) { return []any{[]byte(s)}, nil }
-
-// publicKey is one public key read from a PEM file.
-type publicKey struct {
-	key  any
+// staticKey is one key known at provision: an HMAC secret or a PEM public
+// key. Its candidate list is built once, so a request allocates nothing.
+type staticKey struct {
+	list []any
 	algs []string
 }
 
-func (p publicKey) algorithms() []string               { return p.algs }
-func (p publicKey) keys(string, string) ([]any, error) { return []any{p.key}, nil }
+func newSecretKey(secret string) staticKey {
+	return staticKey{list: []any{[]byte(secret)}, algs: hmacAlgs}
+}
+
+func (k staticKey) algorithms() []string               { return k.algs }
+func (k staticKey) keys(string, string) ([]any, error) { return k.list, nil }
+func (k staticKey) generation() uint64                 { return 0 }
 
 // loadPublicKey reads the first usable PEM block of path: a PKIX public key
 // (RSA, RSA-PSS, ECDSA P-256/384/521, Ed25519), a PKCS#1 RSA public key or an
 // X.509 certificate.
-func loadPublicKey(path string) (publicKey, error) {
+func loadPublicKey(path string) (staticKey, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return publicKey{}, err
+		return staticKey{}, err
 	}
 	rest := data
 	for {
 		var block *pem.Block
 		block, rest = pem.Decode(rest)
 		if block == nil {
-			return publicKey{}, fmt.Errorf("%s: no PEM public key or certificate found", path)
+			return staticKey{}, fmt.Errorf("%s: no PEM public key or certificate found", path)
 		}
 		var key any
 		algs := []string(nil)
@@ -125,20 +128,20 @@ func loadPublicKey(path string) (publicKey, error) {
 				key = cert.PublicKey
 			}
 		case "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY":
-			return publicKey{}, fmt.Errorf("%s holds a private key: give the public key (or a certificate) instead", path)
+			return staticKey{}, fmt.Errorf("%s holds a private key: give the public key (or a certificate) instead", path)
 		default:
 			continue
 		}
 		if err != nil {
-			return publicKey{}, fmt.Errorf("%s: parsing %s: %v", path, block.Type, err)
+			return staticKey{}, fmt.Errorf("%s: parsing %s: %v", path, block.Type, err)
 		}
 		if algs == nil {
 			algs = algsForKey(key)
 		}
 		if algs == nil {
-			return publicKey{}, fmt.Errorf("%s: unsupported key type %T (want RSA, ECDSA P-256/384/521 or Ed25519)", path, key)
+			return staticKey{}, fmt.Errorf("%s: unsupported key type %T (want RSA, ECDSA P-256/384/521 or Ed25519)", path, key)
 		}
-		return publicKey{key: key, algs: algs}, nil
+		return staticKey{list: []any{key}, algs: algs}, nil
 	}
 }
 

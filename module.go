@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -44,6 +46,9 @@ type Handler struct {
 	// Path of a PEM file holding the public key (RSA, ECDSA, Ed25519; PKIX or
 	// PKCS#1) or an X.509 certificate.
 	PublicKey string `json:"public_key,omitempty"`
+	// A JWK Set fetched from a URL and kept fresh, as identity providers
+	// publish their keys.
+	JWKS *JWKS `json:"jwks,omitempty"`
 
 	// Algs a token may use. Default: every alg the key can serve. "none" is
 	// never accepted.
@@ -96,6 +101,7 @@ type Handler struct {
 	verifier  *verifier
 	store     userStore
 	storeKey  string // the store's key in storePool, once taken
+	keySetKey string // the key set's key in keySetPool, once taken
 	responses [numFailureKinds]*response
 	logger    *zap.Logger
 	// now is the clock; a seam for tests.
@@ -140,9 +146,15 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 // provisionKeys builds the one key source the configuration names.
 func (h *Handler) provisionKeys() (keySource, error) {
 	repl := caddy.NewReplacer()
+	given := 0
+	for _, set := range []bool{h.Secret != "", h.PublicKey != "", h.JWKS != nil} {
+		if set {
+			given++
+		}
+	}
 	switch {
-	case h.Secret != "" && h.PublicKey != "":
-		return nil, errors.New("secret and public_key are both set: give exactly one key source")
+	case given > 1:
+		return nil, errors.New("secret, public_key and jwks: give exactly one key source")
 	case h.Secret != "":
 		secret := repl.ReplaceKnown(h.Secret, "")
 		if secret == "" {
@@ -152,15 +164,49 @@ func (h *Handler) provisionKeys() (keySource, error) {
 			h.logger.Warn("the HMAC secret is shorter than 32 bytes, the least HS256 needs to be safe against guessing",
 				zap.Int("bytes", len(secret)))
 		}
-		return secretKey(secret), nil
+		return newSecretKey(secret), nil
 	case h.PublicKey != "":
 		key, err := loadPublicKey(repl.ReplaceKnown(h.PublicKey, ""))
 		if err != nil {
 			return nil, fmt.Errorf("public_key: %v", err)
 		}
 		return key, nil
+	case h.JWKS != nil:
+		return h.provisionKeySet(repl)
 	}
-	return nil, errors.New("no key source: give secret or public_key")
+	return nil, errors.New("no key source: give secret, public_key or jwks")
+}
+
+// keySetPool shares fetched JWK Sets across configurations with the same URL
+// and refresh interval, so a reload neither refetches nor waits.
+var keySetPool = caddy.NewUsagePool()
+
+func (h *Handler) provisionKeySet(repl *caddy.Replacer) (keySource, error) {
+	u := repl.ReplaceKnown(h.JWKS.URL, "")
+	parsed, err := url.Parse(u)
+	if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
+		return nil, fmt.Errorf("jwks: %q is not an http or https URL", u)
+	}
+	refresh := time.Duration(h.JWKS.Refresh)
+	if refresh == 0 {
+		refresh = defaultJWKSRefresh
+	}
+	if refresh < time.Second {
+		return nil, errors.New("jwks: the refresh interval must be at least 1s")
+	}
+	key := fmt.Sprintf("jwks:%s|%v", u, refresh)
+	v, _, err := keySetPool.LoadOrNew(key, func() (caddy.Destructor, error) {
+		ks := newKeySet(u, refresh, h.logger)
+		ks.start()
+		return ks, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("jwks: %v", err)
+	}
+	h.keySetKey = key
+	ks := v.(*keySet)
+	ks.setLogger(h.logger)
+	return ks, nil
 }
 
 func (h *Handler) provisionVerifier(keys keySource) error {
@@ -168,11 +214,12 @@ func (h *Handler) provisionVerifier(keys keySource) error {
 	if err != nil {
 		return fmt.Errorf("algorithms: %v", err)
 	}
-	if s, ok := keys.(secretKey); ok {
+	if s, ok := keys.(staticKey); ok && slices.Equal(s.algs, hmacAlgs) {
+		secret := s.list[0].([]byte)
 		for _, alg := range algs {
-			if need := signingMethods[alg].(*jwt.SigningMethodHMAC).Hash.Size(); len(s) < need && need > 32 {
+			if need := signingMethods[alg].(*jwt.SigningMethodHMAC).Hash.Size(); len(secret) < need && need > 32 {
 				h.logger.Warn("the HMAC secret is shorter than the hash size of an allowed alg",
-					zap.String("alg", alg), zap.Int("bytes", len(s)), zap.Int("hash_bytes", need))
+					zap.String("alg", alg), zap.Int("bytes", len(secret)), zap.Int("hash_bytes", need))
 			}
 		}
 	}
@@ -185,6 +232,7 @@ func (h *Handler) provisionVerifier(keys keySource) error {
 		required:      h.RequireClaims,
 		identityClaim: h.IdentityClaim,
 		maxSize:       h.MaxTokenSize,
+		cache:         newTokenCache(tokenCacheEntries, tokenCacheBytes),
 	}
 	for _, alg := range algs {
 		v.methods[alg] = signingMethods[alg]
@@ -294,12 +342,18 @@ func durationOr(d *caddy.Duration, def time.Duration) time.Duration {
 // Cleanup gives the store back to storePool; the last configuration using
 // it stops its watcher or its fetches.
 func (h *Handler) Cleanup() error {
-	if h.storeKey == "" {
-		return nil
+	var errs []error
+	if h.storeKey != "" {
+		_, err := storePool.Delete(h.storeKey)
+		errs = append(errs, err)
+		h.storeKey = ""
 	}
-	_, err := storePool.Delete(h.storeKey)
-	h.storeKey = ""
-	return err
+	if h.keySetKey != "" {
+		_, err := keySetPool.Delete(h.keySetKey)
+		errs = append(errs, err)
+		h.keySetKey = ""
+	}
+	return errors.Join(errs...)
 }
 
 var responseDirectives = [numFailureKinds]string{

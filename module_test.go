@@ -499,8 +499,8 @@ func TestRefusedConfigs(t *testing.T) {
 		return globalOptions + fmt.Sprintf(":%d {\n\tjwt_user {\n%s\n\t}\n\trespond ok\n}", httpPort, body)
 	}
 	for _, c := range []struct{ body, want string }{
-		{"users_file " + users, "no key source: give secret or public_key"},
-		{"secret " + testSecret + "\npublic_key " + pub + "\nusers_file " + users, "secret and public_key are both set"},
+		{"users_file " + users, "no key source: give secret, public_key or jwks"},
+		{"secret " + testSecret + "\npublic_key " + pub + "\nusers_file " + users, "give exactly one key source"},
 		{"secret " + testSecret, "no user store: give users_file or users_url"},
 		{"secret " + testSecret + "\nusers_file " + users + "\nusers_url http://127.0.0.1:1/{jwt.identity}", "users_file and users_url are both set"},
 		{"secret " + testSecret + "\nusers_file " + users + "\ncache_ttl 5m", "cache_ttl, cache_not_found_ttl, stale_if_error and cache_size apply to users_url"},
@@ -509,6 +509,8 @@ func TestRefusedConfigs(t *testing.T) {
 		{"secret " + testSecret + "\nusers_file /no/such/users.json", "users_file: stat /no/such/users.json: no such file or directory"},
 		{"secret " + testSecret + "\nusers_file " + broken, "users_file: " + broken + ":3:2: unexpected end of JSON"},
 		{"public_key /no/such/key.pem\nusers_file " + users, "public_key: open /no/such/key.pem"},
+		{"jwks ftp://idp.example/keys\nusers_file " + users, `jwks: \"ftp://idp.example/keys\" is not an http or https URL`},
+		{"jwks http://127.0.0.1:1/keys\nsecret " + testSecret + "\nusers_file " + users, "give exactly one key source"},
 		{"secret " + testSecret + "\nalgorithms RS256\nusers_file " + users, "algorithms: the key cannot verify RS256"},
 		{"public_key " + pub + "\nalgorithms HS256\nusers_file " + users, "algorithms: the key cannot verify HS256"},
 		{"secret " + testSecret + "\nalgorithms HS999\nusers_file " + users, `algorithms: unknown alg \"HS999\"`},
@@ -630,5 +632,61 @@ func TestStoreReleasedWhenUnused(t *testing.T) {
 	startCaddy(t, fmt.Sprintf(":%d {\n\trespond c\n}", httpPort))
 	if _, ok := storePool.References(key); ok {
 		t.Fatal("the store outlived every configuration that used it")
+	}
+}
+
+// TestJWKSThroughCaddy verifies tokens against a real JWKS endpoint, keeps
+// the set across a reload and answers 503 while no set was ever fetched.
+func TestJWKSThroughCaddy(t *testing.T) {
+	k := getKeys(t)
+	srv := newJWKSServer(t, publicJWK(k.rsa, "rsa-1", "RS256", "sig"), publicJWK(k.p256, "ec-1", "", "sig"))
+	users := usersFile(t, seedUsers)
+	config := func(reply string) string {
+		return fmt.Sprintf(`
+:%d {
+	jwt_user {
+		jwks %s 1h
+		issuer https://issuer.example
+		users_file %s
+	}
+	respond "%s {jwt.identity}"
+}`, httpPort, srv.URL, users, reply)
+	}
+	tc := startCaddy(t, config("v1"))
+	claims := claimsFor("foo")
+	claims["iss"] = "https://issuer.example"
+	for _, raw := range []string{
+		signToken(t, "RS256", k.rsa, claims, map[string]any{"kid": "rsa-1"}),
+		signToken(t, "ES256", k.p256, claims, map[string]any{"kid": "ec-1"}),
+	} {
+		if r := get(t, tc, "GET", "/", bearer(raw)); r.status != 200 || r.body != "v1 foo" {
+			t.Fatalf("got %d %q", r.status, r.body)
+		}
+	}
+	if r := get(t, tc, "GET", "/", bearer(signToken(t, "RS256", k.otherRSA, claims, map[string]any{"kid": "rsa-1"}))); r.status != 401 ||
+		r.body != `{"msg":"Signature verification failed"}` {
+		t.Fatalf("foreign key: %d %q", r.status, r.body)
+	}
+	startCaddy(t, config("v2"))
+	if r := get(t, tc, "GET", "/", bearer(signToken(t, "RS256", k.rsa, claims, map[string]any{"kid": "rsa-1"}))); r.body != "v2 foo" {
+		t.Fatalf("after reload: %d %q", r.status, r.body)
+	}
+	if n := srv.fetches.Load(); n != 1 {
+		t.Fatalf("%d JWKS fetches across a reload, want 1", n)
+	}
+
+	down := newJWKSServer(t)
+	down.status.Store(503)
+	tc = startCaddy(t, fmt.Sprintf(`
+:%d {
+	jwt_user {
+		jwks %s
+		users_file %s
+	}
+	respond "reached"
+}`, httpPort, down.URL, users))
+	r := get(t, tc, "GET", "/", bearer(signToken(t, "RS256", k.rsa, claims, map[string]any{"kid": "rsa-1"})))
+	if r.status != 503 || r.body != `{"msg":"Signing keys unavailable"}` {
+		t.Fatalf("no key set yet: %d %q", r.status, r.body)
 	}
 }

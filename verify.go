@@ -80,6 +80,8 @@ type verifier struct {
 	claims        []claimRule
 	identityClaim string
 	maxSize       int
+	// cache holds tokens that fully verified; shared tokens are immutable.
+	cache *tokenCache
 
 	// per-claim failures, built once
 	missingRequired map[string]*failure
@@ -113,11 +115,22 @@ func claimNames(rules []claimRule) []string {
 // is returned whenever its signature verified (an expired token included), so
 // a failure response may show its claims; never for an untrusted token.
 func (v *verifier) verify(raw string, now time.Time) (*token, *failure) {
+	gen := v.keys.generation()
+	if tok := v.cache.get(raw, gen); tok != nil {
+		f := v.checkTimes(tok, now)
+		if f == errExpired {
+			v.cache.drop(raw)
+		}
+		return tok, f
+	}
 	tok, f := v.decode(raw)
 	if f != nil {
 		return nil, f
 	}
-	return tok, v.checkTimes(tok, now)
+	if f = v.checkTimes(tok, now); f == nil {
+		v.cache.put(raw, tok, gen)
+	}
+	return tok, f
 }
 
 // decode does every check that does not depend on the time.

@@ -180,8 +180,8 @@ func TestKeySourceErrors(t *testing.T) {
 		h    Handler
 		want string
 	}{
-		{Handler{}, "no key source"},
-		{Handler{Secret: "s", PublicKey: "/k.pem"}, "exactly one key source"},
+		{Handler{}, "no key source: give secret, public_key or jwks"},
+		{Handler{Secret: "s", PublicKey: "/k.pem"}, "give exactly one key source"},
 		{Handler{PublicKey: "/does/not/exist.pem"}, "public_key: open /does/not/exist.pem"},
 		{Handler{PublicKey: privatePEM(t, k.rsa)}, "holds a private key"},
 		{Handler{PublicKey: garbage}, "public_key: " + garbage + ": parsing PUBLIC KEY"},
