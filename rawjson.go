@@ -155,19 +155,8 @@ func (c *jsonChecker) object(depth int) error {
 		if err := c.value(depth); err != nil {
 			return err
 		}
-		c.space()
-		if c.i >= len(c.s) {
-			return c.unexpected()
-		}
-		switch c.s[c.i] {
-		case ',':
-			c.i++
-			c.space()
-		case '}':
-			c.i++
-			return nil
-		default:
-			return c.unexpected()
+		if closed, err := c.separator('}'); closed || err != nil {
+			return err
 		}
 	}
 }
@@ -186,21 +175,28 @@ func (c *jsonChecker) array(depth int) error {
 		if err := c.value(depth); err != nil {
 			return err
 		}
-		c.space()
-		if c.i >= len(c.s) {
-			return c.unexpected()
-		}
-		switch c.s[c.i] {
-		case ',':
-			c.i++
-			c.space()
-		case ']':
-			c.i++
-			return nil
-		default:
-			return c.unexpected()
+		if closed, err := c.separator(']'); closed || err != nil {
+			return err
 		}
 	}
+}
+
+// separator reads what follows a member or element: a comma, or close,
+// which ends the object or array.
+func (c *jsonChecker) separator(close byte) (closed bool, err error) {
+	c.space()
+	switch {
+	case c.i >= len(c.s):
+		return false, c.unexpected()
+	case c.s[c.i] == ',':
+		c.i++
+		c.space()
+		return false, nil
+	case c.s[c.i] == close:
+		c.i++
+		return true, nil
+	}
+	return false, c.unexpected()
 }
 
 func (c *jsonChecker) str() error {
