@@ -101,6 +101,9 @@ func mintToken(o mintOptions) (string, error) {
 	default:
 		return "", errors.New("give --secret or --key")
 	}
+	if o.ttl < 0 {
+		return "", errors.New("--ttl must not be negative (0 leaves out exp)")
+	}
 	alg := o.alg
 	if alg == "" {
 		alg = defaultAlg

@@ -66,6 +66,7 @@ func TestMintToken(t *testing.T) {
 		{secret: "s", alg: "none"},
 		{secret: "s", claims: []string{"novalue"}},
 		{keyFile: pkixPEM(t, k.rsa)},
+		{secret: "s", ttl: -time.Minute},
 	} {
 		if _, err := mintToken(bad); err == nil {
 			t.Errorf("%+v: no error", bad)

@@ -73,6 +73,7 @@ func newExtractor(sources []TokenSource) (*extractor, error) {
 		case "cookie":
 			kind = "cookies"
 			ts.absent = fmt.Sprintf("Missing cookie %q", s.Name)
+			ts.bad = invalid(fmt.Sprintf("Bad cookie %q", s.Name))
 		case "query":
 			kind = "query_string"
 			ts.absent = fmt.Sprintf("Missing '%s' query parameter", s.Name)
@@ -175,11 +176,22 @@ func (s *tokenSource) read(r *http.Request) (tok string, bad *failure, wrongSche
 		}
 		return rest, nil, false
 	case "cookie":
-		c, err := r.Cookie(s.name)
-		if err != nil {
+		// Browsers send a name twice when cookies of several paths match,
+		// the most specific first; that one is the token, as servers read it.
+		// An empty first copy in front of a filled one is ambiguous.
+		cookies := r.CookiesNamed(s.name)
+		switch {
+		case len(cookies) == 0:
 			return "", nil, false
+		case cookies[0].Value != "":
+			return cookies[0].Value, nil, false
 		}
-		return c.Value, nil, false
+		for _, c := range cookies[1:] {
+			if c.Value != "" {
+				return "", s.bad, false
+			}
+		}
+		return "", nil, false
 	default: // query
 		values, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil && values == nil {

@@ -41,6 +41,10 @@ func TestExtract(t *testing.T) {
 		{"authorization without scheme", []TokenSource{{Source: "header", Name: "Authorization", Scheme: strPtr("")}}, hdr("Authorization", "a.b.c"), "a.b.c", 0, ""},
 		{"cookie", []TokenSource{{Source: "cookie", Name: "jwt"}}, cookie("jwt", "a.b.c"), "a.b.c", 0, ""},
 		{"cookie missing", []TokenSource{{Source: "cookie", Name: "jwt"}}, cookie("other", "a.b.c"), "", missingToken, `Missing cookie "jwt"`},
+		{"cookie twice, first wins", []TokenSource{{Source: "cookie", Name: "jwt"}}, rawCookie("jwt=a.b.c; jwt=d.e.f"), "a.b.c", 0, ""},
+		{"empty cookie before a filled one", []TokenSource{{Source: "cookie", Name: "jwt"}, {Source: "query", Name: "t"}},
+			both(rawCookie("jwt=; jwt=d.e.f"), query("t=q.q.q")), "", invalidToken, `Bad cookie "jwt"`},
+		{"empty cookie alone", []TokenSource{{Source: "cookie", Name: "jwt"}}, rawCookie("jwt="), "", missingToken, `Missing cookie "jwt"`},
 		{"query", []TokenSource{{Source: "query", Name: "jwt"}}, query("jwt=a.b.c&x=1"), "a.b.c", 0, ""},
 		{"query missing", []TokenSource{{Source: "query", Name: "jwt"}}, query("x=1"), "", missingToken, "Missing 'jwt' query parameter"},
 		{"query twice", []TokenSource{{Source: "query", Name: "jwt"}}, query("jwt=a.b.c&jwt=d.e.f"), "", invalidToken, "Bad 'jwt' query parameter"},
@@ -113,4 +117,8 @@ func both(fs ...func(*http.Request)) func(*http.Request) {
 			f(r)
 		}
 	}
+}
+
+func rawCookie(header string) func(*http.Request) {
+	return func(r *http.Request) { r.Header.Set("Cookie", header) }
 }

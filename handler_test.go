@@ -114,9 +114,9 @@ func TestSecondHandlerUpdatesPlaceholders(t *testing.T) {
 	}
 	// A refusal after an earlier success shows no stale user.
 	refuser := provisionedHandler(t, Handler{Secret: testSecret, Issuers: []string{"x"},
-		OnInvalidToken: &Response{StatusCode: 401, Body: strPtr("-[{jwt.identity}][{jwt.user.name}]")}}, users)
+		OnInvalidToken: &Response{StatusCode: 401, Body: strPtr("-[{jwt.identity}][{jwt.user.name}][{http.auth.user.id}]")}}, users)
 	w, seen := serve(t, []Handler{outer, refuser}, "Bearer "+hs256(t, claimsFor("foo")))
-	if w.Code != 401 || w.Body.String() != `-[][]` || seen != "" {
+	if w.Code != 401 || w.Body.String() != `-[][][]` || seen != "" {
 		t.Fatalf("got %d %q, next saw %q", w.Code, w.Body, seen)
 	}
 }

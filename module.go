@@ -3,6 +3,7 @@ package jwtuser
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -249,7 +250,9 @@ func (h *Handler) provisionVerifier(keys keySource) error {
 	if v.leeway < 0 {
 		return errors.New("leeway: must not be negative")
 	}
-	for name, values := range h.Claims {
+	// Sorted, so the reason for a token failing two rules is always the same.
+	for _, name := range slices.Sorted(maps.Keys(h.Claims)) {
+		values := h.Claims[name]
 		if len(values) == 0 {
 			return fmt.Errorf("claim %s: give at least one value", name)
 		}
@@ -396,7 +399,7 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 	}
 
 	tok, f := h.verifier.verify(raw, h.now())
-	// Claims of a token whose signature verified may be shown, even expired.
+	// Set for a good or an expired token only: its claims may be shown.
 	st.tok = tok
 	if f != nil {
 		return h.refuse(w, r, repl, st, f)
@@ -428,6 +431,8 @@ func (h Handler) passAnonymous(w http.ResponseWriter, r *http.Request, repl *cad
 // next handler.
 func (h Handler) refuse(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, st *requestState, f *failure) error {
 	st.reason = f.reason
+	// An earlier handler's user must not show in this refusal or its log.
+	repl.Set("http.auth.user.id", "")
 	if c := h.logger.Check(zap.DebugLevel, "request refused"); c != nil {
 		c.Write(zap.String("kind", responseDirectives[f.kind]), zap.String("reason", f.reason),
 			zap.String("remote_ip", r.RemoteAddr))

@@ -110,17 +110,20 @@ func TestCaddyfileExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	abs, _ := filepath.Abs("example-users.json")
+	secretPath, _ := filepath.Abs("example-secret.txt")
 	config := strings.NewReplacer(
 		"admin localhost:2019", fmt.Sprintf("admin localhost:%d", adminPort),
 		":8080 {", fmt.Sprintf(":%d {", httpPort),
 		"users_file example-users.json", "users_file "+abs,
+		"{file.example-secret.txt}", "{file."+secretPath+"}",
 	).Replace(string(example))
 	tc := caddytest.NewTester(t)
 	tc.InitServer(config, "caddyfile")
-	secret := "super-secret-change-me-to-32-bytes-or-more"
-	if s := os.Getenv("JWT_SECRET"); s != "" {
-		secret = s
+	secretFile, err := os.ReadFile("example-secret.txt")
+	if err != nil {
+		t.Fatal(err)
 	}
+	secret := strings.TrimSpace(string(secretFile))
 	token := func(sub string) string {
 		out, err := mintToken(mintOptions{secret: secret, sub: sub, ttl: 15 * time.Minute, now: time.Now()})
 		if err != nil {
@@ -153,7 +156,7 @@ func TestCaddyfileExample(t *testing.T) {
 	}
 	// caddy adapt of the example succeeds and holds the handler.
 	adapted, _, err := caddyconfig.GetAdapter("caddyfile").Adapt(example, nil)
-	if err != nil || !strings.Contains(string(adapted), `"handler":"jwt_user"`) {
+	if err != nil || !strings.Contains(string(adapted), `"handler":"jwt_user"`) || strings.Contains(string(adapted), secret) {
 		t.Errorf("adapt: %v %s", err, adapted)
 	}
 }

@@ -156,16 +156,20 @@ func elementValue(raw string) any {
 	return numberValue(raw)
 }
 
-// headerSafe replaces CR, LF and NUL with spaces: a user field may hold
-// anything JSON can, and placeholders end up in header values.
+// headerSafe replaces control characters (tab aside) with spaces: a user
+// field may hold anything JSON can, and placeholders end up in header values,
+// where CR and LF would split the header and the others make Go's HTTP
+// client refuse the request.
 func headerSafe(s string) string {
-	if !strings.ContainsAny(s, "\r\n\x00") {
+	if !strings.ContainsFunc(s, isHeaderUnsafe) {
 		return s
 	}
 	return strings.Map(func(r rune) rune {
-		if r == '\r' || r == '\n' || r == 0 {
+		if isHeaderUnsafe(r) {
 			return ' '
 		}
 		return r
 	}, s)
 }
+
+func isHeaderUnsafe(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }

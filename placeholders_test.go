@@ -11,7 +11,7 @@ import (
 func TestPlaceholderValues(t *testing.T) {
 	user := `{"username":"foo","roles":["admin","editor"],"age":42,"score":4.5,"big":12345678901234567890123,` +
 		`"exp":4.2e+01,"active":true,"banned":false,"nothing":null,"address":{"city":"Paris","zip":"75001"},` +
-		`"matrix":[[1,2],[3]],"mixed":["a",1,true,null,{"k":"v"}],"evil":"line\r\nX-Injected: 1\u0000","quote":"say \"hi\"",` +
+		`"matrix":[[1,2],[3]],"mixed":["a",1,true,null,{"k":"v"}],"evil":"line\r\nX-Injected: 1\u0000","ctl":"a\u0001b\u007fc\td","quote":"say \"hi\"",` +
 		`"https://example.com/roles":["ns"],"empty":[]}`
 	payload := `{"sub":"foo", "realm" : {"roles":["staff"]}, "n":1e3}`
 	st := &requestState{tok: &token{payload: payload, identity: "foo"}, user: user, reason: "why"}
@@ -40,6 +40,7 @@ func TestPlaceholderValues(t *testing.T) {
 		"jwt.user.mixed":                     `a,1,true,,{"k":"v"}`,
 		"jwt.user.evil":                      "line  X-Injected: 1 ",
 		"jwt.user.quote":                     `say "hi"`,
+		"jwt.user.ctl":                       "a b c\td",
 		"jwt.user.https://example.com/roles": "ns",
 		"jwt.user.empty":                     "",
 		"jwt.claims":                         `{"sub":"foo","realm":{"roles":["staff"]},"n":1e3}`,

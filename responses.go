@@ -103,7 +103,7 @@ func (resp *response) write(w http.ResponseWriter, repl *caddy.Replacer) {
 	for _, rh := range resp.headers {
 		h.Del(rh.name)
 		for _, v := range rh.values {
-			h.Add(rh.name, stripLineBreaks(v.render(repl)))
+			h.Add(rh.name, headerSafe(v.render(repl)))
 		}
 	}
 	if resp.challenge != "" {
@@ -116,13 +116,6 @@ func (resp *response) write(w http.ResponseWriter, repl *caddy.Replacer) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(resp.status)
 	_, _ = w.Write([]byte(body))
-}
-
-func stripLineBreaks(s string) string {
-	if !strings.ContainsAny(s, "\r\n\x00") {
-		return s
-	}
-	return headerSafe(s)
 }
 
 // template is a body or header value split once, at provision, into literal

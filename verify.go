@@ -103,6 +103,22 @@ func (v *verifier) init() {
 	v.invalidIdentity = invalid("Invalid claim: " + v.identityClaim)
 }
 
+// missingClaim and badClaim never return nil: a name init did not foresee
+// still fails the check.
+func (v *verifier) missingClaim(name string) *failure {
+	if f := v.missingRequired[name]; f != nil {
+		return f
+	}
+	return invalid(`Token is missing the "` + name + `" claim`)
+}
+
+func (v *verifier) badClaim(name string) *failure {
+	if f := v.invalidClaim[name]; f != nil {
+		return f
+	}
+	return invalid(`Invalid claim "` + name + `"`)
+}
+
 func claimNames(rules []claimRule) []string {
 	names := make([]string, len(rules))
 	for i, r := range rules {
@@ -111,9 +127,11 @@ func claimNames(rules []claimRule) []string {
 	return names
 }
 
-// verify checks raw and returns the token with its failure, if any. The token
-// is returned whenever its signature verified (an expired token included), so
-// a failure response may show its claims; never for an untrusted token.
+// verify checks raw in the contract's order: size, format, alg, signature,
+// crit, exp/nbf/iat, then iss, aud, required and matched claims, identity.
+// The token comes back with an expired failure (its signature verified, so a
+// failure response may show its claims) and with no failure; never with any
+// other failure, whose claims are not to be trusted or shown.
 func (v *verifier) verify(raw string, now time.Time) (*token, *failure) {
 	gen := v.keys.generation()
 	if tok := v.cache.get(raw, gen); tok != nil {
@@ -121,19 +139,35 @@ func (v *verifier) verify(raw string, now time.Time) (*token, *failure) {
 		if f == errExpired {
 			v.cache.drop(raw)
 		}
-		return tok, f
+		return trusted(tok, f)
 	}
 	tok, f := v.decode(raw)
+	if tok == nil {
+		return nil, f
+	}
+	// The time checks come before the claim checks, whose failure decode
+	// has recorded; only a token that passes both is cached.
+	if times := v.checkTimes(tok, now); times != nil {
+		return trusted(tok, times)
+	}
 	if f != nil {
 		return nil, f
 	}
-	if f = v.checkTimes(tok, now); f == nil {
-		v.cache.put(raw, tok, gen)
+	v.cache.put(raw, tok, gen)
+	return tok, nil
+}
+
+// trusted hands a failure's token on only when the failure is expiry.
+func trusted(tok *token, f *failure) (*token, *failure) {
+	if f != nil && f.kind != expiredToken {
+		return nil, f
 	}
 	return tok, f
 }
 
-// decode does every check that does not depend on the time.
+// decode does every check that does not depend on the time. A token whose
+// signature verified comes back with the first failing claim check, if any,
+// so the time checks can take precedence over it.
 func (v *verifier) decode(raw string) (*token, *failure) {
 	if len(raw) > v.maxSize {
 		return nil, errTooLarge
@@ -153,7 +187,7 @@ func (v *verifier) decode(raw string) (*token, *failure) {
 	if !ok {
 		return nil, errPayloadPadding
 	}
-	sig, ok := decodeSegment(raw[last+1:])
+	sig, ok := decodeSegmentBytes(raw[last+1:])
 	if !ok {
 		return nil, errCryptoPadding
 	}
@@ -163,9 +197,6 @@ func (v *verifier) decode(raw string) (*token, *failure) {
 	if !ok || method == nil {
 		return nil, errAlgNotAllowed
 	}
-	if f := checkCrit(headerJSON); f != nil {
-		return nil, f
-	}
 	kid, _ := stringMember(headerJSON, "kid")
 	keys, err := v.keys.keys(alg, kid)
 	if err != nil {
@@ -174,7 +205,7 @@ func (v *verifier) decode(raw string) (*token, *failure) {
 	signed := raw[:last]
 	verified := false
 	for _, key := range keys {
-		if method.Verify(signed, []byte(sig), key) == nil {
+		if method.Verify(signed, sig, key) == nil {
 			verified = true
 			break
 		}
@@ -182,41 +213,36 @@ func (v *verifier) decode(raw string) (*token, *failure) {
 	if !verified {
 		return nil, errSignature
 	}
+	if f := checkCrit(headerJSON); f != nil {
+		return nil, f
+	}
 
 	// Only now is the payload worth reading.
 	if !isJSONObject(payloadJSON) {
 		return nil, errPayloadString
 	}
 	tok := &token{header: headerJSON, payload: payloadJSON}
-	if f := v.checkClaims(tok); f != nil {
+	var f *failure
+	if tok.exp, tok.hasExp, f = v.numericDate(payloadJSON, "exp"); f != nil {
 		return nil, f
 	}
-	return tok, nil
+	if tok.nbf, tok.hasNbf, f = v.numericDate(payloadJSON, "nbf"); f != nil {
+		return nil, f
+	}
+	if tok.iat, tok.hasIat, f = v.numericDate(payloadJSON, "iat"); f != nil {
+		return nil, f
+	}
+	return tok, v.checkClaims(tok)
 }
 
-// checkClaims checks the claims that do not depend on the time, reads the
-// NumericDate claims and the identity.
+// checkClaims checks iss, aud, the required and matched claims, and reads
+// the identity.
 func (v *verifier) checkClaims(tok *token) *failure {
 	p := tok.payload
-	var f *failure
-	if tok.exp, tok.hasExp, f = v.numericDate(p, "exp"); f != nil {
-		return f
-	}
-	if tok.nbf, tok.hasNbf, f = v.numericDate(p, "nbf"); f != nil {
-		return f
-	}
-	if tok.iat, tok.hasIat, f = v.numericDate(p, "iat"); f != nil {
-		return f
-	}
-	for _, name := range v.required {
-		if _, ok := presentPath(p, name); !ok {
-			return v.missingRequired[name]
-		}
-	}
 	if len(v.issuers) > 0 {
 		iss, ok := presentPath(p, "iss")
 		if !ok {
-			return v.missingRequired["iss"]
+			return v.missingClaim("iss")
 		}
 		if iss[0] != '"' || !slices.Contains(v.issuers, jsonUnquote(iss)) {
 			return errInvalidIssuer
@@ -225,19 +251,24 @@ func (v *verifier) checkClaims(tok *token) *failure {
 	if len(v.audiences) > 0 {
 		aud, ok := presentPath(p, "aud")
 		if !ok {
-			return v.missingRequired["aud"]
+			return v.missingClaim("aud")
 		}
 		if !matchesAudience(aud, v.audiences) {
 			return errInvalidAudience
 		}
 	}
+	for _, name := range v.required {
+		if _, ok := presentPath(p, name); !ok {
+			return v.missingClaim(name)
+		}
+	}
 	for _, rule := range v.claims {
 		value, ok := presentPath(p, rule.name)
 		if !ok {
-			return v.missingRequired[rule.name]
+			return v.missingClaim(rule.name)
 		}
 		if !claimMatches(value, rule.values) {
-			return v.invalidClaim[rule.name]
+			return v.badClaim(rule.name)
 		}
 	}
 	id, ok := presentPath(p, v.identityClaim)
@@ -273,7 +304,7 @@ func (v *verifier) numericDate(payload, name string) (float64, bool, *failure) {
 		return 0, false, nil
 	}
 	if !isJSONNumber(raw) {
-		return 0, false, v.invalidClaim[name]
+		return 0, false, v.badClaim(name)
 	}
 	// Out-of-range literals saturate to ±Inf, which compares as it should.
 	f, _ := strconv.ParseFloat(raw, 64)
@@ -393,15 +424,20 @@ var segmentEncoding = base64.RawURLEncoding.Strict()
 // token carrying them, '=' padding or any other byte outside the alphabet is
 // refused instead.
 func decodeSegment(seg string) (string, bool) {
+	b, ok := decodeSegmentBytes(seg)
+	return string(b), ok
+}
+
+func decodeSegmentBytes(seg string) ([]byte, bool) {
 	for i := 0; i < len(seg); i++ {
 		c := seg[i]
 		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return "", false
+			return nil, false
 		}
 	}
 	b, err := segmentEncoding.DecodeString(seg)
 	if err != nil {
-		return "", false
+		return nil, false
 	}
-	return string(b), true
+	return b, true
 }

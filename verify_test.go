@@ -235,6 +235,9 @@ func TestTimeClaims(t *testing.T) {
 			if f == errExpired && (tok == nil || tok.identity != "a") {
 				t.Errorf("%s: an expired token must still carry its verified claims", c.name)
 			}
+			if f != nil && f != errExpired && tok != nil {
+				t.Errorf("%s: a token refused with %q came back for the response to show", c.name, f.reason)
+			}
 		}
 	}
 	for _, bad := range []string{`"1800000000"`, `true`, `[1]`, `{}`} {
@@ -250,6 +253,40 @@ func TestTimeClaims(t *testing.T) {
 	raw := rawToken(t, `{"alg":"HS256"}`, `{"sub":"a"}`, []byte(testSecret))
 	if _, f := req.verify(raw, now); f == nil || f.reason != `Token is missing the "exp" claim` {
 		t.Errorf("require_claims exp: got %v", f)
+	}
+}
+
+// TestCheckOrder follows the contract: signature, crit, exp/nbf/iat, then
+// iss, aud, required and matched claims, then the identity.
+func TestCheckOrder(t *testing.T) {
+	v := newVerifier(t, Handler{Secret: testSecret, Issuers: []string{"good"}, Audiences: []string{"api"},
+		RequireClaims: []string{"jti"}, Claims: map[string][]string{"b": {"1"}, "a": {"1"}}})
+	now := time.Now()
+	past, future := itoa(now.Add(-time.Hour).Unix()), itoa(now.Add(time.Hour).Unix())
+	for _, c := range []struct {
+		claims, header string
+		key            string
+		want           string
+		trusted        bool
+	}{
+		{`{"sub":"x","exp":` + past + `,"iss":"bad"}`, `{"alg":"HS256"}`, testSecret, "Token has expired", true},
+		{`{"exp":` + past + `}`, `{"alg":"HS256"}`, testSecret, "Token has expired", true},
+		{`{"sub":"x","nbf":` + future + `,"iss":"bad"}`, `{"alg":"HS256"}`, testSecret, "The token is not yet valid (nbf)", false},
+		{`{"sub":"x","iss":"bad","aud":"web"}`, `{"alg":"HS256"}`, testSecret, "Invalid issuer", false},
+		{`{"sub":"x","iss":"good","aud":"web"}`, `{"alg":"HS256"}`, testSecret, "Invalid audience", false},
+		{`{"sub":"x","iss":"good","aud":"api","a":"2","b":"2"}`, `{"alg":"HS256"}`, testSecret, `Token is missing the "jti" claim`, false},
+		{`{"sub":"x","iss":"good","aud":"api","jti":"1","a":"2","b":"2"}`, `{"alg":"HS256"}`, testSecret, `Invalid claim "a"`, false},
+		{`{"iss":"good","aud":"api","jti":"1","a":"1","b":"1"}`, `{"alg":"HS256"}`, testSecret, "Missing claim: sub", false},
+		// crit after the signature: an unsigned token's header text is never echoed.
+		{`{"sub":"x"}`, `{"alg":"HS256","crit":["<script>"]}`, "wrong key of some length....", "Signature verification failed", false},
+		{`{"sub":"x"}`, `{"alg":"HS256","crit":["ext"]}`, testSecret, "Unsupported critical extension: ext", false},
+	} {
+		for round := 0; round < 2; round++ { // the second round may come from the cache
+			tok, f := v.verify(rawToken(t, c.header, c.claims, []byte(c.key)), now)
+			if f == nil || f.reason != c.want || (tok != nil) != c.trusted {
+				t.Errorf("%s %s: got %v (token %v), want %q", c.header, c.claims, f, tok != nil, c.want)
+			}
+		}
 	}
 }
 
