@@ -36,8 +36,13 @@ func newTokenCache(maxEntries, maxBytes int) *tokenCache {
 	return &tokenCache{entries: make(map[string]tokenEntry), maxEntries: maxEntries, maxBytes: maxBytes}
 }
 
+// A nil *tokenCache caches nothing.
+
 // get returns the cached token for raw if it was verified under gen.
 func (c *tokenCache) get(raw string, gen uint64) *token {
+	if c == nil {
+		return nil
+	}
 	c.mu.RLock()
 	e, ok := c.entries[raw]
 	c.mu.RUnlock()
@@ -50,6 +55,9 @@ func (c *tokenCache) get(raw string, gen uint64) *token {
 // put caches a fully verified token; when full, arbitrary entries make room
 // (Go's map order is randomised, so no client can pick what is evicted).
 func (c *tokenCache) put(raw string, tok *token, gen uint64) {
+	if c == nil {
+		return
+	}
 	size := len(raw) + len(tok.header) + len(tok.payload) + len(tok.identity) + entryOverhead
 	if size > c.maxBytes/16 {
 		return
@@ -74,6 +82,9 @@ func (c *tokenCache) put(raw string, tok *token, gen uint64) {
 
 // drop forgets raw, once it has expired.
 func (c *tokenCache) drop(raw string) {
+	if c == nil {
+		return
+	}
 	c.mu.Lock()
 	if e, ok := c.entries[raw]; ok {
 		delete(c.entries, raw)
