@@ -239,6 +239,16 @@ func (v *verifier) decode(raw string) (*token, *failure) {
 // the identity.
 func (v *verifier) checkClaims(tok *token) *failure {
 	p := tok.payload
+	// The identity is read first, so an expired token's response can name
+	// it even when a claim check fails too; its own failure comes last.
+	idFailure := v.missingIdentity
+	if id, ok := presentPath(p, v.identityClaim); ok {
+		if tok.identity, ok = identityFromJSON(id); ok {
+			idFailure = nil
+		} else {
+			idFailure = v.invalidIdentity
+		}
+	}
 	if len(v.issuers) > 0 {
 		iss, ok := presentPath(p, "iss")
 		if !ok {
@@ -271,14 +281,7 @@ func (v *verifier) checkClaims(tok *token) *failure {
 			return v.badClaim(rule.name)
 		}
 	}
-	id, ok := presentPath(p, v.identityClaim)
-	if !ok {
-		return v.missingIdentity
-	}
-	if tok.identity, ok = identityFromJSON(id); !ok {
-		return v.invalidIdentity
-	}
-	return nil
+	return idFailure
 }
 
 // checkTimes applies exp, nbf and iat with the leeway. A token without exp
