@@ -47,7 +47,7 @@ const (
 // storeFailure is why the store could not answer. It never holds the URL,
 // which carries the identity, nor anything the store sent.
 type storeFailure struct {
-	kind   string // timeout, dns, connection_refused, connection_reset, status, not_json, not_object, too_large, transport
+	kind   string // timeout, dns, connection_refused, connection_reset, status, not_json, not_object, too_large, overloaded, transport
 	status int
 }
 
@@ -77,7 +77,15 @@ type httpStore struct {
 	logger atomic.Pointer[zap.Logger]
 	// failing is set while the store fails, so an outage logs once.
 	failing atomic.Bool
+	// loads bounds the loads in flight: against a slow store, requests
+	// for more identities than this fail fast instead of piling up.
+	loads chan struct{}
 }
+
+// maxConcurrentLoads is how many distinct identities may be loading at once.
+const maxConcurrentLoads = 256
+
+var errStoreOverloaded = &storeFailure{kind: "overloaded"}
 
 // loadResult is what one shared load hands every waiting request.
 type loadResult struct {
@@ -144,7 +152,8 @@ func (s httpStoreSettings) poolKey() string {
 }
 
 func newHTTPStore(cfg httpStoreSettings) *httpStore {
-	s := &httpStore{url: cfg.url, headers: cfg.headers, timeout: cfg.timeout, maxBody: cfg.maxBody}
+	s := &httpStore{url: cfg.url, headers: cfg.headers, timeout: cfg.timeout, maxBody: cfg.maxBody,
+		loads: make(chan struct{}, maxConcurrentLoads)}
 	if cfg.ttl > 0 {
 		s.cache = newUserCache(cfg.cacheSize, cfg.ttl, cfg.notFoundTTL, cfg.staleIfError)
 	}
@@ -215,7 +224,16 @@ func (e *cacheEntry) answer() (string, error) {
 // load fetches one user and records the answer; while the store fails, a
 // stale answer within stale_if_error stands in.
 func (s *httpStore) load(key, identity string) (loadResult, error) {
-	user, ttl, err := s.fetch(key)
+	var user string
+	var ttl time.Duration
+	var err error
+	select {
+	case s.loads <- struct{}{}:
+		user, ttl, err = s.fetch(key)
+		<-s.loads
+	default:
+		err = errStoreOverloaded
+	}
 	switch {
 	case err == nil:
 		s.recovered()

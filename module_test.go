@@ -44,15 +44,22 @@ const seedUsers = `{
 	"baz": {"username": "baz", "roles": ["peasant"]},
 	"norole": {"username": "norole"},
 	"42": {"username": "numeric"},
-	"evil": {"username": "evil\r\nX-Injected: yes", "roles": ["a\nb"]},
+	"evil": {"username": "evil\r\nX-Injected: yes\u0000", "roles": ["a\nb"]},
 	"quote\"d": {"username": "q"}
 }`
 
 // startCaddy loads a Caddyfile (after the global options) into the test Caddy.
 func startCaddy(t *testing.T, caddyfile string) *caddytest.Tester {
 	t.Helper()
+	return startCaddyWith(t, "", caddyfile)
+}
+
+// startCaddyWith adds more global options.
+func startCaddyWith(t *testing.T, globals, caddyfile string) *caddytest.Tester {
+	t.Helper()
+	options := strings.TrimSuffix(globalOptions, "}\n") + globals + "\n}\n"
 	tc := caddytest.NewTester(t)
-	tc.InitServer(globalOptions+caddyfile, "caddyfile")
+	tc.InitServer(options+caddyfile, "caddyfile")
 	if t.Failed() {
 		t.FailNow()
 	}

@@ -1,0 +1,285 @@
+package jwtuser
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// hammer sends requests from workers until stop closes, handing each
+// answer to check; it returns how many requests were made.
+func hammer(t *testing.T, workers int, stop <-chan struct{}, send func() reply, check func(reply)) int64 {
+	t.Helper()
+	var n atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < workers; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				check(send())
+				n.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	return n.Load()
+}
+
+// TestUsersFileFailuresUnderLoad breaks the users file every way an operator
+// or a disk can while requests run: they only ever see the last good users.
+func TestUsersFileFailuresUnderLoad(t *testing.T) {
+	defer setPoll(5 * time.Millisecond)()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "users.json")
+	good := []string{
+		`{"foo": {"roles": ["admin"]}, "bar": {"roles": ["v1"]}}`,
+		`[{"id": "foo", "roles": ["admin"]}, {"id": "bar", "roles": ["v2"]}]`,
+	}
+	writeFile(t, path, good[0])
+	tc := startCaddy(t, fmt.Sprintf(`
+:%d {
+	jwt_user {
+		secret %s
+		users_file %s
+	}
+	respond "{jwt.user.roles}"
+}`, httpPort, testSecret, path))
+	foo, bar := bearer(hs256(t, claimsFor("foo"))), bearer(hs256(t, claimsFor("bar")))
+
+	stop := make(chan struct{})
+	var bad atomic.Int64
+	var firstBad atomic.Value
+	done := make(chan int64)
+	go func() {
+		var i atomic.Int64
+		done <- hammer(t, 8, stop, func() reply {
+			if i.Add(1)%2 == 0 {
+				return get(t, tc, "GET", "/", foo)
+			}
+			return get(t, tc, "GET", "/", bar)
+		}, func(r reply) {
+			if r.status != 200 || (r.body != "admin" && r.body != "v1" && r.body != "v2") {
+				if bad.Add(1) == 1 {
+					firstBad.Store(fmt.Sprintf("%d %q", r.status, r.body))
+				}
+			}
+		})
+	}()
+
+	steps := []struct {
+		name string
+		do   func()
+	}{
+		{"truncated", func() { writeFile(t, path, good[0][:20]) }},
+		{"invalid JSON", func() { writeFile(t, path, `{"foo": {"roles": ["admin"]}, }`) }},
+		{"a user that is not an object", func() { writeFile(t, path, `{"foo": ["admin"], "bar": {}}`) }},
+		{"emptied", func() { writeFile(t, path, "") }},
+		{"removed", func() { _ = os.Remove(path) }},
+		{"recreated", func() { writeFile(t, path, good[1]) }},
+		{"replaced by a directory", func() { _ = os.Remove(path); _ = os.Mkdir(path, 0o755) }},
+		{"back", func() { _ = os.Remove(path); writeFile(t, path, good[0]) }},
+		{"rapid rewrites", func() {
+			for i := 0; i < 200; i++ {
+				writeFile(t, path, good[i%2])
+				if i%7 == 0 {
+					writeFile(t, path, good[0][:i%len(good[0])])
+				}
+			}
+			writeFile(t, path, good[1])
+		}},
+	}
+	for _, step := range steps {
+		step.do()
+		time.Sleep(60 * time.Millisecond) // several polls under load
+	}
+	eventually(t, "the final good file", func() bool { return get(t, tc, "GET", "/", bar).body == "v2" })
+	close(stop)
+	n := <-done
+	t.Logf("%d requests during %d file failures", n, len(steps))
+	if b := bad.Load(); b > 0 {
+		t.Fatalf("%d of %d requests saw something else than the last good users; first: %v", b, n, firstBad.Load())
+	}
+	if n < 100 {
+		t.Fatalf("only %d requests ran", n)
+	}
+}
+
+// TestUserServiceFailuresUnderLoad makes the user service fail every way a
+// service can while requests run: each sees its own user (fresh or stale),
+// the store-error response, or a load failure for the unknown identity;
+// never another user, never a 500, never the next handler on a failure.
+func TestUserServiceFailuresUnderLoad(t *testing.T) {
+	var mode atomic.Value
+	mode.Store("ok")
+	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) {
+		id := strings.TrimPrefix(r.URL.Path, "/users/")
+		switch mode.Load() {
+		case "slow":
+			select {
+			case <-r.Context().Done():
+			case <-time.After(300 * time.Millisecond):
+			}
+		case "garbage":
+			_, _ = w.Write([]byte(`{"id":"` + id))
+			return
+		case "array":
+			_, _ = w.Write([]byte(`[{"id":"` + id + `"}]`))
+			return
+		case "reset":
+			conn, _, _ := w.(http.Hijacker).Hijack()
+			_ = conn.(*net.TCPConn).SetLinger(0)
+			_ = conn.Close()
+			return
+		case "500":
+			w.WriteHeader(500)
+			return
+		}
+		if id == "ghost" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = fmt.Fprintf(w, `{"id":%q}`, id)
+	})
+	tc := startCaddy(t, fmt.Sprintf(`
+:%d {
+	jwt_user {
+		secret %s
+		users_url %s/users/{jwt.identity} {
+			timeout 100ms
+		}
+		cache_ttl 20ms
+		cache_not_found_ttl 20ms
+		stale_if_error 150ms
+	}
+	respond "user {jwt.user.id}"
+}`, httpPort, testSecret, svc.URL))
+	ids := []string{"u1", "u2", "u3", "u4", "ghost"}
+	tokens := map[string]string{}
+	for _, id := range ids {
+		tokens[id] = bearer(hs256(t, claimsFor(id)))
+	}
+	stop := make(chan struct{})
+	var bad atomic.Int64
+	var firstBad atomic.Value
+	var served, storeErrors atomic.Int64
+	done := make(chan int64)
+	go func() {
+		var i atomic.Int64
+		done <- hammer(t, 8, stop, func() reply {
+			id := ids[i.Add(1)%int64(len(ids))]
+			r := get(t, tc, "GET", "/", tokens[id])
+			r.header.Set("X-Test-Id", id)
+			return r
+		}, func(r reply) {
+			id := r.header.Get("X-Test-Id")
+			ok := false
+			switch {
+			case r.status == 200:
+				ok = id != "ghost" && r.body == "user "+id
+				served.Add(1)
+			case r.status == 503:
+				ok = r.body == `{"msg":"User store unavailable"}`
+				storeErrors.Add(1)
+			case r.status == 401:
+				ok = id == "ghost" && r.body == `{"msg":"Error loading the user ghost"}`
+			}
+			if !ok && bad.Add(1) == 1 {
+				firstBad.Store(fmt.Sprintf("%s: %d %q", id, r.status, r.body))
+			}
+		})
+	}()
+	for _, m := range []string{"ok", "slow", "ok", "garbage", "array", "ok", "reset", "500", "ok"} {
+		mode.Store(m)
+		time.Sleep(250 * time.Millisecond)
+	}
+	close(stop)
+	n := <-done
+	t.Logf("%d requests: %d served, %d store errors", n, served.Load(), storeErrors.Load())
+	if b := bad.Load(); b > 0 {
+		t.Fatalf("%d of %d requests got a wrong answer; first: %v", b, n, firstBad.Load())
+	}
+	if served.Load() == 0 || storeErrors.Load() == 0 {
+		t.Fatal("the run did not cover both served and refused requests")
+	}
+}
+
+// TestSlowStoreBoundsLoads: a store that never answers cannot collect more
+// than maxConcurrentLoads loads in flight; the rest fail fast.
+func TestSlowStoreBoundsLoads(t *testing.T) {
+	release := make(chan struct{})
+	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		jsonUser(w, r)
+	})
+	s, _ := newTestHTTPStore(t, svc.URL+"/users/{jwt.identity}", storeOptions{ttl: time.Minute, timeout: 30 * time.Second})
+	before := runtime.NumGoroutine()
+	const n = 3 * maxConcurrentLoads
+	var overloaded atomic.Int64
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := s.lookup(context.Background(), tokenFor("id"+itoa(int64(i))))
+			if err == errStoreOverloaded {
+				overloaded.Add(1)
+			}
+		}()
+	}
+	eventually(t, "the excess to fail fast", func() bool { return overloaded.Load() == n-maxConcurrentLoads })
+	if c := svc.calls.Load(); c > maxConcurrentLoads {
+		t.Fatalf("%d loads reached the slow store, bound %d", c, maxConcurrentLoads)
+	}
+	// Per load in flight: its waiter, the load, and in this process the
+	// service's handler and the connection's reader and writer.
+	if g := runtime.NumGoroutine() - before; g > 5*maxConcurrentLoads+64 {
+		t.Fatalf("%d goroutines for %d loads in flight", g, maxConcurrentLoads)
+	}
+	close(release)
+	wg.Wait()
+}
+
+// TestFloodsStayBounded pushes tens of thousands of distinct valid tokens for
+// unknown identities, and of distinct invalid tokens: every cache stays
+// within its bound.
+func TestFloodsStayBounded(t *testing.T) {
+	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
+	s, _ := newTestHTTPStore(t, svc.URL+"/users/{jwt.identity}", storeOptions{ttl: time.Minute, notFoundTTL: time.Hour, size: 1000})
+	h := provisionedHandler(t, Handler{Secret: testSecret}, s)
+	const flood = 20000
+	for i := 0; i < flood; i++ {
+		w, _ := serve(t, []Handler{h}, "Bearer "+hs256(t, claimsFor(fmt.Sprintf("ghost-%d", i))))
+		if w.Code != 401 {
+			t.Fatalf("ghost %d: %d", i, w.Code)
+		}
+		_, _ = serve(t, []Handler{h}, fmt.Sprintf("Bearer e30.eyJzdWIiOiJ4In0.%d", i))
+	}
+	found, notFound := s.cache.len()
+	if found != 0 || notFound > 1000/notFoundShare {
+		t.Fatalf("user cache: %d found, %d not-found entries after %d unknown identities", found, notFound, flood)
+	}
+	if n := h.verifier.cache.len(); n > tokenCacheEntries {
+		t.Fatalf("token cache: %d entries, bound %d", n, tokenCacheEntries)
+	}
+	if n := h.verifier.cache.len(); n == 0 {
+		t.Fatal("the token cache was never used")
+	}
+}
