@@ -1,9 +1,18 @@
 package jwtuser
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
 )
 
 // BenchmarkVerify measures verification per alg family, with the verified-
@@ -54,4 +63,169 @@ func BenchmarkVerify(b *testing.B) {
 			}
 		})
 	}
+}
+
+// benchRequest is what Caddy hands a handler: a request whose context holds
+// a fresh replacer and vars map.
+func benchRequest(header string) *http.Request {
+	r := httptest.NewRequest("GET", "/", nil)
+	r.Header.Set("Authorization", header)
+	return r
+}
+
+func withCaddyContext(r *http.Request) *http.Request {
+	repl := caddy.NewReplacer()
+	// Caddy's server maps its http.* placeholders into every replacer.
+	repl.Map(func(string) (any, bool) { return nil, false })
+	ctx := context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl)
+	// Caddy's server records the start time in every request's vars.
+	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{"start_time": time.Time{}})
+	return r.WithContext(ctx)
+}
+
+var nopHandler = caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })
+
+// BenchmarkServeHTTP runs the whole request path with a file store; "bare"
+// is the same request set-up reaching a no-op handler, the floor every
+// Caddy handler pays.
+func BenchmarkServeHTTP(b *testing.B) {
+	k := getKeys(b)
+	path := filepath.Join(b.TempDir(), "users.json")
+	if err := os.WriteFile(path, []byte(`{"foo":{"username":"foo","roles":["admin","staff"],"address":{"city":"Paris"}}}`), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	store, err := newFileStore(path, "", zap.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer store.Destruct()
+	now := time.Now().Add(10 * time.Second)
+	b.Run("bare", func(b *testing.B) {
+		base := benchRequest("Bearer x")
+		w := httptest.NewRecorder()
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = nopHandler.ServeHTTP(w, withCaddyContext(base))
+		}
+	})
+	for _, c := range []struct {
+		alg    string
+		config Handler
+		key    any
+	}{
+		{"HS256", Handler{Secret: testSecret}, []byte(testSecret)},
+		{"RS256", Handler{PublicKey: pkixPEM(b, k.rsa)}, k.rsa},
+		{"ES256", Handler{PublicKey: pkixPEM(b, k.p256)}, k.p256},
+	} {
+		h := benchHandler(b, c.config, store)
+		h.now = func() time.Time { return now }
+		base := benchRequest("Bearer " + signToken(b, c.alg, c.key, claimsFor("foo"), nil))
+		w := httptest.NewRecorder()
+		b.Run(c.alg, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := h.ServeHTTP(w, withCaddyContext(base), nopHandler); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkPlaceholders reads user and claim placeholders as a Caddyfile's
+// matchers and request_header lines would.
+func BenchmarkPlaceholders(b *testing.B) {
+	st := &requestState{
+		tok:  &token{identity: "foo", payload: `{"sub":"foo","type":"access","org":{"name":"Acme"},"exp":1800000000}`},
+		user: `{"username":"foo","roles":["admin","staff"],"level":3,"address":{"city":"Paris","zip":"75001"}}`,
+	}
+	for _, key := range []string{"jwt.identity", "jwt.user.username", "jwt.user.roles", "jwt.user.level", "jwt.user.address.city", "jwt.user", "jwt.claims.org.name"} {
+		b.Run(key, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				v, _ := st.placeholder(key)
+				_ = caddy.ToString(v)
+			}
+		})
+	}
+}
+
+// BenchmarkFailureResponse renders the default and a custom JSON body.
+func BenchmarkFailureResponse(b *testing.B) {
+	repl := caddy.NewReplacer()
+	st := &requestState{tok: &token{identity: `foo"bar`}, reason: "Error loading the user foo\"bar"}
+	repl.Map(st.placeholder)
+	for name, cfg := range map[string]*Response{
+		"default": nil,
+		"custom":  {StatusCode: 404, Body: strPtr(`{"msg":"User {jwt.identity} not found","why":"{jwt.error}"}`)},
+	} {
+		resp, err := compileResponse(loadFailure, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				w.Body.Reset()
+				resp.write(w, repl)
+			}
+		})
+	}
+}
+
+// BenchmarkUserCache is the users_url cache: a hit, and a miss that asks a
+// local user service.
+func BenchmarkUserCache(b *testing.B) {
+	svc := httptest.NewServer(http.HandlerFunc(jsonUser))
+	defer svc.Close()
+	settings, err := resolveHTTPStoreSettings(&UsersURL{URL: svc.URL + "/users/{jwt.identity}"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	settings.ttl, settings.notFoundTTL, settings.cacheSize = time.Hour, time.Hour, 100000
+	s := newHTTPStore(settings)
+	defer s.Destruct()
+	tok := tokenFor("foo")
+	ctx := context.Background()
+	b.Run("hit", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.lookup(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("miss", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			s.cache.purge("")
+			if _, err := s.lookup(ctx, tok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func benchHandler(b *testing.B, h Handler, store userStore) *Handler {
+	b.Helper()
+	h.logger = zap.NewNop()
+	var err error
+	if h.extractor, err = newExtractor(h.From); err != nil {
+		b.Fatal(err)
+	}
+	keys, err := h.provisionKeys()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := h.provisionVerifier(keys); err != nil {
+		b.Fatal(err)
+	}
+	for kind, cfg := range h.responseConfigs() {
+		if h.responses[kind], err = compileResponse(failureKind(kind), cfg); err != nil {
+			b.Fatal(err)
+		}
+	}
+	h.store = store
+	return &h
 }

@@ -381,19 +381,19 @@ var errStoreUnavailable = &failure{kind: storeError, reason: "User store unavail
 
 // ServeHTTP runs one request through extract → verify → load → placeholders →
 // next handler. The first failure answers and stops the request.
-func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	st := attachState(r, repl)
+	st := attachState(repl)
 
 	// CORS pre-flight requests carry no credentials.
 	if r.Method == http.MethodOptions {
-		return h.passAnonymous(w, r, repl, next)
+		return next.ServeHTTP(w, r) // no user: every jwt.* placeholder is known and empty
 	}
 
 	raw, f := h.extractor.extract(r)
 	if f != nil {
 		if f.kind == missingToken && h.Optional {
-			return h.passAnonymous(w, r, repl, next)
+			return next.ServeHTTP(w, r) // no user: every jwt.* placeholder is known and empty
 		}
 		return h.refuse(w, r, repl, st, f)
 	}
@@ -412,27 +412,17 @@ func (h Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhtt
 		}
 		return h.refuse(w, r, repl, st, errStoreUnavailable)
 	}
-	st.user = user
-	repl.Set("http.auth.user.id", tok.identity)
+	st.user = user // now {http.auth.user.id} is the identity
 	if c := h.logger.Check(zap.DebugLevel, "user loaded"); c != nil {
 		c.Write(zap.String("identity", tok.identity))
 	}
 	return next.ServeHTTP(w, r)
 }
 
-// passAnonymous calls the next handler without a user; the placeholders are
-// all known and empty.
-func (h Handler) passAnonymous(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, next caddyhttp.Handler) error {
-	repl.Set("http.auth.user.id", "")
-	return next.ServeHTTP(w, r)
-}
-
 // refuse answers with the response configured for f; nothing reaches the
 // next handler.
-func (h Handler) refuse(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, st *requestState, f *failure) error {
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, st *requestState, f *failure) error {
 	st.reason = f.reason
-	// An earlier handler's user must not show in this refusal or its log.
-	repl.Set("http.auth.user.id", "")
 	if c := h.logger.Check(zap.DebugLevel, "request refused"); c != nil {
 		c.Write(zap.String("kind", responseDirectives[f.kind]), zap.String("reason", f.reason),
 			zap.String("remote_ip", r.RemoteAddr))

@@ -1,11 +1,9 @@
 package jwtuser
 
 import (
-	"net/http"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
-	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // requestState is what one request's jwt.* placeholders read. Values are
@@ -20,27 +18,28 @@ type requestState struct {
 	reason string
 }
 
-// String keeps the state out of any text: it sits in the request's vars,
-// which {http.vars.*} can print.
+// String keeps the state out of any text, should a Caddyfile name
+// {jwt_user.state}.
 func (*requestState) String() string { return "" }
 
-// stateVar is the request variable that holds the state, so a second
-// jwt_user on the same request updates the placeholders rather than being
-// shadowed by the first one's.
-const stateVar = "jwt_user.state"
+// stateKey is a key only the provider answers, with the state itself: a
+// second jwt_user on the same request finds it and updates the placeholders
+// rather than being shadowed by the first one's provider.
+const stateKey = "jwt_user.state"
+
+// authUserID is the placeholder every Caddy auth module sets to the user.
+const authUserID = "http.auth.user.id"
 
 // attachState returns the request's state, reset, registering the
 // placeholder provider on first use.
-func attachState(r *http.Request, repl *caddy.Replacer) *requestState {
-	vars, _ := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
-	if st, ok := vars[stateVar].(*requestState); ok {
-		*st = requestState{}
-		return st
+func attachState(repl *caddy.Replacer) *requestState {
+	if v, ok := repl.Get(stateKey); ok {
+		if st, ok := v.(*requestState); ok {
+			*st = requestState{}
+			return st
+		}
 	}
 	st := &requestState{}
-	if vars != nil {
-		vars[stateVar] = st
-	}
 	repl.Map(st.placeholder)
 	return st
 }
@@ -51,6 +50,18 @@ func attachState(r *http.Request, repl *caddy.Replacer) *requestState {
 func (st *requestState) placeholder(key string) (any, bool) {
 	name, ok := strings.CutPrefix(key, "jwt.")
 	if !ok {
+		switch key {
+		case authUserID:
+			// Caddy's access log writes it as user_id. Only a loaded user
+			// has one; a value set by an earlier handler (vars, another
+			// auth module) is static and wins.
+			if st.tok == nil || st.user == "" {
+				return "", true
+			}
+			return st.tok.identity, true
+		case stateKey:
+			return st, true
+		}
 		return nil, false
 	}
 	switch name {
