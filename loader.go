@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/caddyserver/caddy/v2"
 	"go.uber.org/zap"
@@ -183,7 +184,9 @@ func readUsersFile(path, keyField string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	users, err := parseUsers(string(data), keyField)
+	// The text is only read while parsing and nothing keeps a piece of it,
+	// so it shares the bytes just read instead of copying them.
+	users, err := parseUsers(unsafe.String(unsafe.SliceData(data), len(data)), keyField)
 	if err != nil {
 		return nil, fmt.Errorf("%s:%w", path, err)
 	}
@@ -210,18 +213,17 @@ func parseUsers(text, keyField string) (map[string]string, error) {
 	at := func(offset int, msg string) error {
 		return &usersError{pos: (&jsonError{offset: offset}).position(text), msg: msg}
 	}
-	// All users share one backing string: one allocation for the lot.
+	// Identities and users are copied into one backing string, so the file's
+	// text is not kept alive by them and the lot is one allocation.
 	var all strings.Builder
 	all.Grow(len(text))
-	type span struct {
-		id         string
-		start, end int
-	}
+	type span struct{ idEnd, userEnd int } // both start where the previous span ended
 	var spans []span
 	add := func(id, user string) {
-		start := all.Len()
+		all.WriteString(id)
+		idEnd := all.Len()
 		all.WriteString(compactJSON(user))
-		spans = append(spans, span{id, start, all.Len()})
+		spans = append(spans, span{idEnd, all.Len()})
 	}
 	var err error
 	start := skipJSONSpace(text, 0)
@@ -269,8 +271,10 @@ func parseUsers(text, keyField string) (map[string]string, error) {
 	}
 	backing := all.String()
 	users := make(map[string]string, len(spans))
+	from := 0
 	for _, s := range spans {
-		users[s.id] = backing[s.start:s.end]
+		users[backing[from:s.idEnd]] = backing[s.idEnd:s.userEnd]
+		from = s.userEnd
 	}
 	return users, nil
 }
