@@ -73,12 +73,12 @@ func (st *requestState) placeholder(key string) (any, bool) {
 	case "error":
 		return st.reason, true
 	case "user":
-		return st.user, true
+		return jsonText(st.user), true
 	case "claims":
 		if st.tok == nil {
 			return "", true
 		}
-		return compactJSON(st.tok.payload), true
+		return jsonText(st.tok.payload), true
 	}
 	if path, ok := strings.CutPrefix(name, "user."); ok {
 		return lookupValue(st.user, path), true
@@ -156,7 +156,7 @@ func elementValue(raw string) any {
 	case '"':
 		return headerSafe(jsonUnquote(raw))
 	case '{', '[':
-		return compactJSON(raw)
+		return jsonText(raw)
 	case 't':
 		return true
 	case 'f':
@@ -165,6 +165,17 @@ func elementValue(raw string) any {
 		return nil
 	}
 	return numberValue(raw)
+}
+
+// jsonText is a checked JSON value as placeholder text: compact, and with
+// DEL, which JSON lets stand raw in a string, written as \u007f, so the text
+// is as safe in a header as any other value.
+func jsonText(raw string) string {
+	s := compactJSON(raw)
+	if strings.IndexByte(s, 0x7f) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "\x7f", `\u007f`)
 }
 
 // headerSafe replaces control characters (tab aside) with spaces: a user

@@ -538,14 +538,29 @@ func jsonQuoteTo(b *strings.Builder, s string) {
 	b.WriteString(s[start:])
 }
 
-// compactJSON returns checked JSON text without insignificant white space.
+// compactJSON returns checked JSON text without insignificant white space;
+// text that has none (white space inside strings aside) comes back as is.
 func compactJSON(s string) string {
-	if !strings.ContainsAny(s, " \t\r\n") {
+	first := -1
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\r', '\n':
+			first = i
+		case '"':
+			i = jsonValueEnd(s, i) - 1
+			continue
+		default:
+			continue
+		}
+		break
+	}
+	if first < 0 {
 		return s
 	}
 	var b strings.Builder
 	b.Grow(len(s))
-	for i := 0; i < len(s); {
+	b.WriteString(s[:first])
+	for i := first; i < len(s); {
 		switch s[i] {
 		case ' ', '\t', '\r', '\n':
 			i++
