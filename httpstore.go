@@ -80,6 +80,8 @@ type httpStore struct {
 	// loads bounds the loads in flight: against a slow store, requests
 	// for more identities than this fail fast instead of piling up.
 	loads chan struct{}
+	// cache lookups, for the admin API's hit ratio
+	hits, misses, stale atomic.Int64
 }
 
 // maxConcurrentLoads is how many distinct identities may be loading at once.
@@ -193,8 +195,12 @@ func (s *httpStore) lookup(ctx context.Context, tok *token) (string, error) {
 	key := s.url.render(tok)
 	if s.cache != nil {
 		if e, fresh := s.cache.get(key); fresh {
+			s.hits.Add(1)
+			cacheHits.Inc()
 			return e.answer()
 		}
+		s.misses.Add(1)
+		cacheMiss.Inc()
 	}
 	// The load runs on the store's own context: a client that gives up
 	// does not cancel it for the requests waiting on the same load.
@@ -251,6 +257,8 @@ func (s *httpStore) load(key, identity string) (loadResult, error) {
 	s.failed(err)
 	if s.cache != nil {
 		if e, _ := s.cache.get(key); e != nil {
+			s.stale.Add(1)
+			cacheStale.Inc()
 			return loadResult{user: e.user, found: e.found, stale: true}, nil
 		}
 	}
@@ -258,6 +266,12 @@ func (s *httpStore) load(key, identity string) (loadResult, error) {
 }
 
 func (s *httpStore) failed(err error) {
+	kind := "transport"
+	var sf *storeFailure
+	if errors.As(err, &sf) {
+		kind = sf.kind
+	}
+	storeErrorsTotal.WithLabelValues(kind).Inc()
 	if !s.failing.Swap(true) {
 		s.logger.Load().Error("user store failing; requests get a stale copy or the store-error response",
 			zap.String("store", s.url.origin), zap.Error(err))
@@ -280,6 +294,8 @@ func (s *httpStore) fetch(u string) (user string, ttl time.Duration, err error) 
 		return "", 0, &storeFailure{kind: "transport"}
 	}
 	req.Header = s.headers.Clone()
+	start := time.Now()
+	defer func() { storeRequestSeconds.Observe(time.Since(start).Seconds()) }()
 	resp, err := s.client.Do(req)
 	if err != nil {
 		return "", 0, classifyTransportError(err)

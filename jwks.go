@@ -240,10 +240,12 @@ func (k *keySet) fetch(force bool) <-chan struct{} {
 // fetchOnce fetches and installs the set; it reports success.
 func (k *keySet) fetchOnce() bool {
 	k.fetches.Add(1)
+	jwksFetchesTotal.Inc()
 	set, skipped, err := k.download()
 	logger := k.logger.Load()
 	if err != nil {
 		k.failures.Add(1)
+		jwksFailuresTotal.Inc()
 		logger.Error("JWKS fetch failed; keeping the last good key set",
 			zap.String("url", k.url), zap.Error(err))
 		return false

@@ -122,6 +122,9 @@ const defaultMaxTokenSize = 8 << 10
 // Provision does all the setup, so a request pays only for its own work.
 func (h *Handler) Provision(ctx caddy.Context) error {
 	h.logger = ctx.Logger()
+	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
+		return fmt.Errorf("metrics: %v", err)
+	}
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -393,6 +396,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	raw, f := h.extractor.extract(r)
 	if f != nil {
 		if f.kind == missingToken && h.Optional {
+			requestsBy[outcomeAnonymous].Inc()
 			return next.ServeHTTP(w, r) // no user: every jwt.* placeholder is known and empty
 		}
 		return h.refuse(w, r, repl, st, f)
@@ -413,6 +417,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, repl, st, errStoreUnavailable)
 	}
 	st.user = user // now {http.auth.user.id} is the identity
+	requestsBy[outcomeOK].Inc()
 	if c := h.logger.Check(zap.DebugLevel, "user loaded"); c != nil {
 		c.Write(zap.String("identity", tok.identity))
 	}
@@ -423,6 +428,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // next handler.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, st *requestState, f *failure) error {
 	st.reason = f.reason
+	requestsBy[outcomeOf[f.kind]].Inc()
 	if c := h.logger.Check(zap.DebugLevel, "request refused"); c != nil {
 		c.Write(zap.String("kind", responseDirectives[f.kind]), zap.String("reason", f.reason),
 			zap.String("remote_ip", r.RemoteAddr))

@@ -135,6 +135,7 @@ func claimNames(rules []claimRule) []string {
 func (v *verifier) verify(raw string, now time.Time) (*token, *failure) {
 	gen := v.keys.generation()
 	if tok := v.cache.get(raw, gen); tok != nil {
+		tokenCacheHitsTotal.Inc()
 		f := v.checkTimes(tok, now)
 		if f == errExpired {
 			v.cache.drop(raw)

@@ -1,0 +1,104 @@
+package jwtuser
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// The collectors live as long as the process, as Caddy's reverse_proxy keeps
+// its own: stores and key sets outlive any one configuration and keep
+// counting, and every configuration load registers the same collectors in
+// its new registry, so the counts run on across reloads.
+
+const (
+	metricsNamespace = "caddy"
+	metricsSubsystem = "jwt_user"
+)
+
+// outcome is what became of a request, the label of requests_total.
+type outcome int
+
+const (
+	outcomeOK outcome = iota
+	outcomeMissing
+	outcomeInvalid
+	outcomeExpired
+	outcomeNotFound
+	outcomeStoreError
+	outcomeAnonymous
+	numOutcomes
+)
+
+var outcomeNames = [numOutcomes]string{"ok", "missing", "invalid", "expired", "not_found", "store_error", "optional_anonymous"}
+
+// outcomeOf maps a failure to its outcome.
+var outcomeOf = [numFailureKinds]outcome{
+	missingToken: outcomeMissing,
+	invalidToken: outcomeInvalid,
+	expiredToken: outcomeExpired,
+	loadFailure:  outcomeNotFound,
+	storeError:   outcomeStoreError,
+}
+
+var (
+	requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "requests_total",
+		Help: "Requests handled by jwt_user, by outcome.",
+	}, []string{"outcome"})
+	userCacheTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "user_cache_total",
+		Help: "User cache lookups of users_url stores: hit, miss, or stale (a stale copy served while the store failed).",
+	}, []string{"result"})
+	storeRequestSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "store_request_duration_seconds",
+		Help:    "Duration of requests to users_url stores.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	})
+	storeErrorsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "store_errors_total",
+		Help: "Failed loads from users_url stores, by kind (timeout, dns, connection_refused, connection_reset, status, not_json, not_object, too_large, overloaded, transport).",
+	}, []string{"kind"})
+	jwksFetchesTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "jwks_fetches_total",
+		Help: "JWK Set fetches.",
+	})
+	jwksFailuresTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "jwks_fetch_failures_total",
+		Help: "JWK Set fetches that failed or returned no usable key; the last good set stayed.",
+	})
+	tokenCacheHitsTotal = prometheus.NewCounter(prometheus.CounterOpts{
+		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "token_cache_hits_total",
+		Help: "Requests whose token was found verified in the token cache.",
+	})
+
+	// Resolved once, so counting a request is one atomic add.
+	requestsBy [numOutcomes]prometheus.Counter
+	cacheHits  = userCacheTotal.WithLabelValues("hit")
+	cacheMiss  = userCacheTotal.WithLabelValues("miss")
+	cacheStale = userCacheTotal.WithLabelValues("stale")
+)
+
+func init() {
+	for o, name := range outcomeNames {
+		requestsBy[o] = requestsTotal.WithLabelValues(name)
+	}
+}
+
+// registerMetrics adds the collectors to a configuration's registry; a
+// second jwt_user in the same configuration finds them there already.
+func registerMetrics(reg *prometheus.Registry) error {
+	if reg == nil {
+		return nil
+	}
+	for _, c := range []prometheus.Collector{requestsTotal, userCacheTotal, storeRequestSeconds,
+		storeErrorsTotal, jwksFetchesTotal, jwksFailuresTotal, tokenCacheHitsTotal} {
+		if err := reg.Register(c); err != nil {
+			var already prometheus.AlreadyRegisteredError
+			if !errors.As(err, &already) {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,244 @@
+package jwtuser
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// adminURL is the test Caddy's admin endpoint.
+var adminURL = fmt.Sprintf("http://localhost:%d", adminPort)
+
+// scrape reads the jwt_user series from Caddy's /metrics.
+func scrape(t *testing.T) map[string]float64 {
+	t.Helper()
+	resp, err := http.Get(adminURL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	series := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, "caddy_jwt_user_") {
+			continue
+		}
+		i := strings.LastIndexByte(line, ' ')
+		v, err := strconv.ParseFloat(line[i+1:], 64)
+		if err != nil {
+			t.Fatalf("metrics line %q", line)
+		}
+		series[line[:i]] = v
+	}
+	return series
+}
+
+// TestMetrics sends real traffic through every outcome and cache path and
+// reads the counts back from the admin endpoint's /metrics.
+func TestMetrics(t *testing.T) {
+	var down atomic.Bool
+	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) {
+		if down.Load() {
+			w.WriteHeader(http.StatusBadGateway)
+			return
+		}
+		jsonUser(w, r)
+	})
+	badJWKS := newJWKSServer(t)
+	badJWKS.status.Store(500)
+	users := usersFile(t, seedUsers)
+	tc := startCaddy(t, fmt.Sprintf(`
+:%d {
+	route /file {
+		jwt_user {
+			secret %s
+			users_file %s
+		}
+		respond ok
+	}
+	route /url {
+		jwt_user {
+			secret %s
+			users_url %s/users/{jwt.identity}
+			cache_ttl 100ms
+			stale_if_error 1h
+		}
+		respond ok
+	}
+	route /optional {
+		jwt_user {
+			secret %s
+			users_file %s
+			optional
+		}
+		respond ok
+	}
+	route /jwks {
+		jwt_user {
+			jwks %s
+			users_file %s
+		}
+		respond ok
+	}
+}`, httpPort, testSecret, users, testSecret, svc.URL, testSecret, users, badJWKS.URL, users))
+	before := scrape(t)
+	// The key set was fetched (and failed) while the configuration loaded,
+	// before the scrape.
+	before["caddy_jwt_user_jwks_fetches_total"]--
+	before["caddy_jwt_user_jwks_fetch_failures_total"]--
+
+	foo := bearer(hs256(t, claimsFor("foo")))
+	u1 := bearer(hs256(t, claimsFor("u1")))
+	for _, c := range []struct {
+		path   string
+		fields []string
+		status int
+	}{
+		{"/file", []string{foo}, 200},
+		{"/file", []string{foo}, 200}, // a token cache hit
+		{"/file", nil, 401},
+		{"/file", []string{bearer("a.b.c")}, 401},
+		{"/file", []string{bearer(hs256(t, map[string]any{"sub": "foo", "exp": 1}))}, 401},
+		{"/file", []string{bearer(hs256(t, claimsFor("nobody")))}, 401},
+		{"/optional", nil, 200},
+		{"/jwks", []string{bearer(signToken(t, "RS256", getKeys(t).rsa, claimsFor("foo"), nil))}, 503},
+		{"/url", []string{u1}, 200}, // miss
+		{"/url", []string{u1}, 200}, // hit
+	} {
+		if r := get(t, tc, "GET", c.path, c.fields...); r.status != c.status {
+			t.Fatalf("%s: %d %s", c.path, r.status, r.body)
+		}
+	}
+	time.Sleep(150 * time.Millisecond) // u1 goes stale
+	down.Store(true)
+	if r := get(t, tc, "GET", "/url", u1); r.status != 200 {
+		t.Fatalf("stale u1: %d %s", r.status, r.body)
+	}
+	if r := get(t, tc, "GET", "/url", bearer(hs256(t, claimsFor("u2")))); r.status != 503 {
+		t.Fatalf("u2 while down: %d %s", r.status, r.body)
+	}
+
+	after := scrape(t)
+	delta := func(series string) float64 { return after[series] - before[series] }
+	for series, want := range map[string]float64{
+		`caddy_jwt_user_requests_total{outcome="ok"}`:                 5,
+		`caddy_jwt_user_requests_total{outcome="missing"}`:            1,
+		`caddy_jwt_user_requests_total{outcome="invalid"}`:            1,
+		`caddy_jwt_user_requests_total{outcome="expired"}`:            1,
+		`caddy_jwt_user_requests_total{outcome="not_found"}`:          1,
+		`caddy_jwt_user_requests_total{outcome="store_error"}`:        2,
+		`caddy_jwt_user_requests_total{outcome="optional_anonymous"}`: 1,
+		`caddy_jwt_user_user_cache_total{result="hit"}`:               1,
+		`caddy_jwt_user_user_cache_total{result="miss"}`:              3,
+		`caddy_jwt_user_user_cache_total{result="stale"}`:             1,
+		`caddy_jwt_user_store_errors_total{kind="status"}`:            2,
+		`caddy_jwt_user_store_request_duration_seconds_count`:         3,
+		`caddy_jwt_user_token_cache_hits_total`:                       3,
+		`caddy_jwt_user_jwks_fetches_total`:                           1,
+		`caddy_jwt_user_jwks_fetch_failures_total`:                    1,
+	} {
+		if got := delta(series); got != want {
+			t.Errorf("%s: %v, want %v", series, got, want)
+		}
+	}
+	for series := range after {
+		if strings.Contains(series, "foo") || strings.Contains(series, "u1") || strings.Contains(series, testSecret[:16]) {
+			t.Errorf("a label holds a user or a token: %s", series)
+		}
+	}
+}
+
+// admin sends a request to the admin endpoint and decodes the JSON answer.
+func admin(t *testing.T, method, path string, out any) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, adminURL+path, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if out != nil && resp.StatusCode == 200 {
+		if err := json.Unmarshal(body, out); err != nil {
+			t.Fatalf("%s %s: %s", method, path, body)
+		}
+	}
+	return resp.StatusCode
+}
+
+// TestAdminCacheAPI lists and purges user caches through the admin endpoint.
+func TestAdminCacheAPI(t *testing.T) {
+	svc := newUserService(t, jsonUser)
+	users := usersFile(t, seedUsers)
+	tc := startCaddy(t, fmt.Sprintf(`
+:%d {
+	route /url {
+		jwt_user {
+			secret %s
+			users_url %s/users/{jwt.identity}
+			cache_ttl 1h
+		}
+		respond "{jwt.user.id}"
+	}
+	route /file {
+		jwt_user {
+			secret %s
+			users_file %s
+		}
+		respond ok
+	}
+}`, httpPort, testSecret, svc.URL, testSecret, users))
+	for _, id := range []string{"u1", "u2", "a/b", "u1", "u1"} {
+		if r := get(t, tc, "GET", "/url", bearer(hs256(t, claimsFor(id)))); r.status != 200 {
+			t.Fatalf("%s: %d %s", id, r.status, r.body)
+		}
+	}
+	var listing struct{ Stores []storeStats }
+	if code := admin(t, "GET", "/jwt-user/cache", &listing); code != 200 {
+		t.Fatalf("GET: %d", code)
+	}
+	var url, file *storeStats
+	for i, s := range listing.Stores {
+		switch {
+		case s.Kind == "users_url" && s.Store == svc.URL:
+			url = &listing.Stores[i]
+		case s.Kind == "users_file" && s.Store == users:
+			file = &listing.Stores[i]
+		}
+	}
+	if url == nil || url.Entries != 3 || url.Hits != 2 || url.Misses != 3 || url.HitRatio == nil || *url.HitRatio != 0.4 {
+		t.Fatalf("users_url store: %+v in %+v", url, listing.Stores)
+	}
+	if file == nil || file.Entries != 7 {
+		t.Fatalf("users_file store: %+v", file)
+	}
+
+	calls := svc.calls.Load()
+	var purged struct{ Purged int }
+	if code := admin(t, "DELETE", "/jwt-user/cache/a%2Fb", &purged); code != 200 || purged.Purged != 1 {
+		t.Fatalf("DELETE a/b: %d %+v", code, purged)
+	}
+	get(t, tc, "GET", "/url", bearer(hs256(t, claimsFor("u1"))))
+	get(t, tc, "GET", "/url", bearer(hs256(t, claimsFor("a/b"))))
+	if n := svc.calls.Load() - calls; n != 1 {
+		t.Fatalf("after purging a/b: %d store calls, want 1 (a/b only)", n)
+	}
+	if code := admin(t, "DELETE", "/jwt-user/cache", &purged); code != 200 || purged.Purged != 3 {
+		t.Fatalf("DELETE all: %d %+v", code, purged)
+	}
+	get(t, tc, "GET", "/url", bearer(hs256(t, claimsFor("u1"))))
+	if n := svc.calls.Load() - calls; n != 2 {
+		t.Fatalf("after purging all: %d store calls", n)
+	}
+	if code := admin(t, "POST", "/jwt-user/cache", nil); code != http.StatusMethodNotAllowed {
+		t.Fatalf("POST: %d", code)
+	}
+}
