@@ -1,10 +1,18 @@
 package jwtuser
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/x509"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
+
+	caddycmd "github.com/caddyserver/caddy/v2/cmd"
+	"github.com/spf13/cobra"
 )
 
 func TestMintToken(t *testing.T) {
@@ -81,4 +89,112 @@ func ecPEM(t *testing.T, key *ecdsa.PrivateKey) string {
 		t.Fatal(err)
 	}
 	return writePEM(t, "EC PRIVATE KEY", der)
+}
+
+// runCLI runs `caddy jwt-user <args>` as the caddy command would, returning
+// its output and exit code.
+func runCLI(t *testing.T, stdin string, args ...string) (string, int) {
+	t.Helper()
+	cmdDef, ok := caddycmd.Commands()["jwt-user"]
+	if !ok {
+		t.Fatal("jwt-user is not a registered caddy command")
+	}
+	root := &cobra.Command{Use: "jwt-user"}
+	cmdDef.CobraFunc(root)
+	var out bytes.Buffer
+	root.SetOut(&out)
+	root.SetErr(&out)
+	root.SetIn(strings.NewReader(stdin))
+	root.SetArgs(args)
+	code := 0
+	old := exitWith
+	exitWith = func(c int) { code = c }
+	defer func() { exitWith = old }()
+	if err := root.Execute(); err != nil {
+		return out.String() + err.Error(), -1
+	}
+	return out.String(), code
+}
+
+func TestVerifyAndLookupCommands(t *testing.T) {
+	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/users/foo":
+			_, _ = w.Write([]byte(`{"id":"foo","roles":["admin"]}`))
+		case "/users/down":
+			w.WriteHeader(500)
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.json")
+	writeFile(t, users, `{"foo": {"roles": ["admin"]}}`)
+	fileConfig := filepath.Join(dir, "Caddyfile")
+	writeFile(t, fileConfig, fmt.Sprintf(`:8080 {
+	route /other {
+		respond hi
+	}
+	route {
+		jwt_user {
+			secret %s
+			issuer good
+			users_file %s
+		}
+		respond ok
+	}
+}
+`, testSecret, users))
+	urlConfig := filepath.Join(dir, "url.caddyfile")
+	writeFile(t, urlConfig, fmt.Sprintf(":8080 {\n\tjwt_user {\n\t\tsecret %s\n\t\tusers_url %s/users/{jwt.identity}\n\t}\n}\n", testSecret, svc.URL))
+
+	good := hs256(t, map[string]any{"sub": "foo", "iss": "good", "exp": time.Now().Add(time.Hour).Unix()})
+	out, code := runCLI(t, "", "verify", "--config", fileConfig, "--adapter", "caddyfile", good)
+	if code != 0 || !strings.Contains(out, `"sub": "foo"`) || !strings.Contains(out, `"alg": "HS256"`) || !strings.HasSuffix(out, "valid\n") {
+		t.Fatalf("good token: %d\n%s", code, out)
+	}
+	if sig := good[strings.LastIndexByte(good, '.')+1:]; strings.Contains(out, sig) || strings.Contains(out, testSecret) {
+		t.Fatal("verify printed the signature or the secret")
+	}
+	// From stdin, with the scheme.
+	out, code = runCLI(t, "Bearer "+good+"\n", "verify", "-c", fileConfig)
+	if code != 0 || !strings.HasSuffix(out, "valid\n") {
+		t.Fatalf("stdin: %d %s", code, out)
+	}
+	for _, c := range []struct{ token, reason string }{
+		{hs256(t, map[string]any{"sub": "foo", "iss": "bad"}), "Invalid issuer"},
+		{hs256(t, map[string]any{"sub": "foo", "iss": "good", "exp": 1}), "Token has expired"},
+		{"a.b", "Not enough segments"},
+		{signToken(t, "HS256", []byte("some other secret of enough length"), map[string]any{"sub": "foo"}, nil), "Signature verification failed"},
+	} {
+		out, code := runCLI(t, "", "verify", "-c", fileConfig, c.token)
+		if code != 1 || !strings.HasSuffix(out, c.reason+"\n") {
+			t.Errorf("%s: %d %q", c.reason, code, out)
+		}
+		if c.reason == "Invalid issuer" && strings.Contains(out, "claims") {
+			t.Errorf("claims of an invalid token printed: %s", out)
+		}
+	}
+
+	for _, c := range []struct {
+		config, identity string
+		code             int
+		want             string
+	}{
+		{fileConfig, "foo", 0, "\"roles\": [\n    \"admin\"\n  ]"},
+		{fileConfig, "nobody", 1, "Error loading the user nobody"},
+		{urlConfig, "foo", 0, `"id": "foo"`},
+		{urlConfig, "ghost", 1, "Error loading the user ghost"},
+		{urlConfig, "down", 2, "User store unavailable: users_url answered with status 500"},
+	} {
+		out, code := runCLI(t, "", "lookup", "-c", c.config, c.identity)
+		if code != c.code || !strings.Contains(out, c.want) {
+			t.Errorf("lookup %s: %d %q", c.identity, code, out)
+		}
+	}
+	noHandler := filepath.Join(dir, "plain.caddyfile")
+	writeFile(t, noHandler, ":8080 {\n\trespond ok\n}\n")
+	if out, code := runCLI(t, "", "lookup", "-c", noHandler, "foo"); code != -1 || !strings.Contains(out, "no jwt_user handler") {
+		t.Errorf("no handler: %d %q", code, out)
+	}
 }
