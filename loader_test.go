@@ -41,13 +41,14 @@ func TestParseUsers(t *testing.T) {
 
 	for _, c := range []struct{ text, want string }{
 		{"{\n  \"foo\": {\"roles\": [\"admin\"],}\n}", "2:30: invalid character '}'"},
-		{`{"foo": {}, "foo": {}}`, "1:13: duplicate object member name"},
+		{`{"foo": {}, "foo": {}}`, "1:20: a second user with the same identity"},
+		{`{"foo": {"a": 1, "a": 2}}`, "1:18: duplicate object member name"},
 		{`{"foo": ["admin"]}`, "1:9: a user must be a JSON object"},
 		{`[{"id":"a"}, "b"]`, "1:14: a user must be a JSON object"},
 		{`[{"id":"a"}, {"name":"b"}]`, `1:14: the user has no "id" field`},
 		{`[{"id":"a"}, {"id":""}]`, `1:14: the user's "id" field is not a usable identity`},
 		{`[{"id":"a"}, {"id":1.5}]`, `1:14: the user's "id" field is not a usable identity`},
-		{"[{\"id\":\"a\"},\n {\"id\":\"a\"}]", `2:2: a second user with the same "id"`},
+		{"[{\"id\":\"a\"},\n {\"id\":\"a\"}]", `2:2: a second user with the same identity`},
 		{`"users"`, "1:1: users must be a JSON object keyed by identity or an array"},
 		{``, "1:1: unexpected end of JSON"},
 		{`{"foo": {}`, "1:11: unexpected end of JSON"},

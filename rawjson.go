@@ -38,7 +38,18 @@ func (e *jsonError) position(text string) string {
 // space allowed) with valid UTF-8, and no object in it names a member twice:
 // a duplicate would let two readers of the same text see different values.
 func checkJSON(s string) error {
-	c := jsonChecker{s: s}
+	return (&jsonChecker{s: s}).check()
+}
+
+// checkJSONOuterNamesUnchecked is checkJSON leaving duplicate names in the
+// outermost object to the caller, which keys them in a map of its own
+// anyway: a users file of 100,000 identities need not be indexed twice.
+func checkJSONOuterNamesUnchecked(s string) error {
+	return (&jsonChecker{s: s, outerNamesUnchecked: true}).check()
+}
+
+func (c *jsonChecker) check() error {
+	s := c.s
 	c.space()
 	if err := c.value(0); err != nil {
 		return err
@@ -51,8 +62,9 @@ func checkJSON(s string) error {
 }
 
 type jsonChecker struct {
-	s string
-	i int
+	s                   string
+	i                   int
+	outerNamesUnchecked bool
 }
 
 func (c *jsonChecker) fail(msg string) error { return &jsonError{offset: c.i, msg: msg} }
@@ -123,7 +135,9 @@ func (c *jsonChecker) object(depth int) error {
 			return err
 		}
 		name := jsonUnquote(c.s[start:c.i])
-		if many != nil {
+		if c.outerNamesUnchecked && depth == 1 {
+			// the caller checks these names
+		} else if many != nil {
 			if _, dup := many[name]; dup {
 				c.i = start
 				return c.fail("duplicate object member name")
@@ -541,37 +555,41 @@ func jsonQuoteTo(b *strings.Builder, s string) {
 // compactJSON returns checked JSON text without insignificant white space;
 // text that has none (white space inside strings aside) comes back as is.
 func compactJSON(s string) string {
-	first := -1
+	if firstInsignificantSpace(s) < 0 {
+		return s
+	}
+	return string(appendCompactJSON(make([]byte, 0, len(s)), s))
+}
+
+// firstInsignificantSpace is the offset of the first white space outside a
+// string in checked JSON text, or -1.
+func firstInsignificantSpace(s string) int {
 	for i := 0; i < len(s); i++ {
 		switch s[i] {
 		case ' ', '\t', '\r', '\n':
-			first = i
+			return i
 		case '"':
 			i = jsonValueEnd(s, i) - 1
-			continue
-		default:
-			continue
 		}
-		break
 	}
-	if first < 0 {
-		return s
-	}
-	var b strings.Builder
-	b.Grow(len(s))
-	b.WriteString(s[:first])
-	for i := first; i < len(s); {
+	return -1
+}
+
+// appendCompactJSON appends checked JSON text to dst without insignificant
+// white space.
+func appendCompactJSON(dst []byte, s string) []byte {
+	for i := 0; i < len(s); {
 		switch s[i] {
 		case ' ', '\t', '\r', '\n':
 			i++
 		case '"':
 			end := jsonValueEnd(s, i)
-			b.WriteString(s[i:end])
+			dst = append(dst, s[i:end]...)
 			i = end
 		default:
-			b.WriteByte(s[i])
+			dst = append(dst, s[i])
 			i++
 		}
 	}
-	return b.String()
+	return dst
 }

@@ -116,7 +116,7 @@ load() { # name port seconds -> "req/s p99_ms"
 	local name=$1 port=$2 secs=$3 out
 	local args=(-t1 "-c$CONNS" "-d${secs}s" --latency)
 	case $name in
-	bare) ;;
+	bare) args+=(-H "Authorization: Bearer $HS") ;; # the same request, without the module
 	hs256 | users_url | forward_auth) args+=(-H "Authorization: Bearer $HS") ;;
 	rs256) args+=(-H "Authorization: Bearer $RS") ;;
 	es256) args+=(-H "Authorization: Bearer $ES") ;;
