@@ -77,13 +77,11 @@ func benchRequest(header string) *http.Request {
 }
 
 func withCaddyContext(r *http.Request) *http.Request {
-	repl := caddy.NewReplacer()
-	// Caddy's server maps its http.* placeholders into every replacer.
-	repl.Map(func(string) (any, bool) { return nil, false })
-	ctx := context.WithValue(r.Context(), caddy.ReplacerCtxKey, repl)
-	// Caddy's server records the start time in every request's vars.
-	ctx = context.WithValue(ctx, caddyhttp.VarsCtxKey, map[string]any{"start_time": time.Time{}})
-	return r.WithContext(ctx)
+	// As Caddy's server does: a vars map, then a replacer with the http.*
+	// placeholders, which records the start time in the vars.
+	r = r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
+	caddyhttp.NewTestReplacer(r)
+	return r
 }
 
 var nopHandler = caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) error { return nil })

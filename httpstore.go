@@ -192,7 +192,12 @@ func (s *httpStore) Destruct() error {
 }
 
 func (s *httpStore) lookup(ctx context.Context, tok *token) (string, error) {
-	key := s.url.render(tok)
+	// Most templates name only the identity: then the identity is the key,
+	// and the URL is only built for a load.
+	key := tok.identity
+	if !s.url.identityOnly {
+		key = s.url.render(tok)
+	}
 	if s.cache != nil {
 		if e, fresh := s.cache.get(key); fresh {
 			s.hits.Add(1)
@@ -204,7 +209,7 @@ func (s *httpStore) lookup(ctx context.Context, tok *token) (string, error) {
 	}
 	// The load runs on the store's own context: a client that gives up
 	// does not cancel it for the requests waiting on the same load.
-	ch := s.group.DoChan(key, func() (any, error) { return s.load(key, tok.identity) })
+	ch := s.group.DoChan(key, func() (any, error) { return s.load(key, tok) })
 	select {
 	case res := <-ch:
 		if res.Err != nil {
@@ -229,13 +234,14 @@ func (e *cacheEntry) answer() (string, error) {
 
 // load fetches one user and records the answer; while the store fails, a
 // stale answer within stale_if_error stands in.
-func (s *httpStore) load(key, identity string) (loadResult, error) {
+func (s *httpStore) load(key string, tok *token) (loadResult, error) {
+	identity := tok.identity
 	var user string
 	var ttl time.Duration
 	var err error
 	select {
 	case s.loads <- struct{}{}:
-		user, ttl, err = s.fetch(key)
+		user, ttl, err = s.fetch(s.url.render(tok))
 		<-s.loads
 	default:
 		err = errStoreOverloaded
@@ -379,6 +385,8 @@ func classifyTransportError(err error) *storeFailure {
 type urlTemplate struct {
 	parts  []urlPart
 	origin string // scheme://host, for logs
+	// identityOnly: the URL is a function of the identity alone.
+	identityOnly bool
 }
 
 type urlPart struct {
@@ -435,6 +443,12 @@ func parseURLTemplate(raw string) (urlTemplate, error) {
 		}
 	}
 	t.origin = u.Scheme + "://" + u.Host
+	t.identityOnly = true
+	for _, p := range t.parts {
+		if p.key != "" && p.key != "jwt.identity" {
+			t.identityOnly = false
+		}
+	}
 	return t, nil
 }
 

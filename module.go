@@ -386,7 +386,7 @@ var errStoreUnavailable = &failure{kind: storeError, reason: "User store unavail
 // next handler. The first failure answers and stops the request.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
-	st := attachState(repl)
+	st := attachState(r, repl)
 
 	// CORS pre-flight requests carry no credentials.
 	if r.Method == http.MethodOptions {

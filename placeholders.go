@@ -1,9 +1,11 @@
 package jwtuser
 
 import (
+	"net/http"
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 // requestState is what one request's jwt.* placeholders read. Values are
@@ -18,28 +20,31 @@ type requestState struct {
 	reason string
 }
 
-// String keeps the state out of any text, should a Caddyfile name
-// {jwt_user.state}.
+// String keeps the state out of any text: {http.vars.jwt_user.state} would
+// print it.
 func (*requestState) String() string { return "" }
 
-// stateKey is a key only the provider answers, with the state itself: a
-// second jwt_user on the same request finds it and updates the placeholders
-// rather than being shadowed by the first one's provider.
-const stateKey = "jwt_user.state"
+// stateVar is the request variable holding the state, so a second jwt_user
+// on the same request finds it and updates the placeholders rather than
+// being shadowed by the first one's provider. (Caddy's vars map is there on
+// every request, with an entry already, so this costs no allocation.)
+const stateVar = "jwt_user.state"
 
 // authUserID is the placeholder every Caddy auth module sets to the user.
 const authUserID = "http.auth.user.id"
 
 // attachState returns the request's state, reset, registering the
 // placeholder provider on first use.
-func attachState(repl *caddy.Replacer) *requestState {
-	if v, ok := repl.Get(stateKey); ok {
-		if st, ok := v.(*requestState); ok {
-			*st = requestState{}
-			return st
-		}
+func attachState(r *http.Request, repl *caddy.Replacer) *requestState {
+	vars, _ := r.Context().Value(caddyhttp.VarsCtxKey).(map[string]any)
+	if st, ok := vars[stateVar].(*requestState); ok {
+		*st = requestState{}
+		return st
 	}
 	st := &requestState{}
+	if vars != nil {
+		vars[stateVar] = st
+	}
 	repl.Map(st.placeholder)
 	return st
 }
@@ -59,8 +64,6 @@ func (st *requestState) placeholder(key string) (any, bool) {
 				return "", true
 			}
 			return st.tok.identity, true
-		case stateKey:
-			return st, true
 		}
 		return nil, false
 	}

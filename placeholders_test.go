@@ -1,10 +1,13 @@
 package jwtuser
 
 import (
+	"context"
+	"net/http/httptest"
 	"reflect"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
 func TestPlaceholderValues(t *testing.T) {
@@ -79,8 +82,10 @@ func TestPlaceholderValues(t *testing.T) {
 }
 
 func TestPlaceholdersWithoutUser(t *testing.T) {
-	repl := caddy.NewReplacer()
-	st := attachState(repl)
+	r := httptest.NewRequest("GET", "/", nil)
+	r = r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
+	repl := caddyhttp.NewTestReplacer(r)
+	st := attachState(r, repl)
 	_ = st
 	for _, key := range []string{"jwt.identity", "jwt.user", "jwt.user.roles", "jwt.claims", "jwt.claims.sub", "jwt.error"} {
 		v, known := repl.GetString(key)
@@ -92,7 +97,10 @@ func TestPlaceholdersWithoutUser(t *testing.T) {
 		t.Errorf("{jwt.user.roles} without a user is %#v, want an empty list", v)
 	}
 	// The state hides from anything that prints it.
-	if s, _ := repl.GetString(stateKey); s != "" {
-		t.Errorf("{%s} prints as %q", stateKey, s)
+	if s, _ := repl.GetString("http.vars." + stateVar); s != "" {
+		t.Errorf("{http.vars.%s} prints as %q", stateVar, s)
+	}
+	if again := attachState(r, repl); again != st {
+		t.Error("a second handler on the request made a second state")
 	}
 }

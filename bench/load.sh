@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Side-by-side load test of jwt_user against bare Caddy and forward_auth.
 #
-#   bench/load.sh           full run (5 rounds of 5s per scenario, a few minutes)
+#   bench/load.sh           full run (7 rounds of 5s per scenario, about 5 minutes)
 #   bench/load.sh --quick   2 rounds of 2s, for a quick look
 #
 # Builds Caddy from this checkout, starts every scenario as its own Caddy on
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=5 DURATION=5 CONNS=64
+ROUNDS=7 DURATION=5 CONNS=64
 if [ "${1:-}" = "--quick" ]; then ROUNDS=2 DURATION=2; fi
 
 if ! command -v wrk >/dev/null; then
