@@ -404,14 +404,27 @@ func jsonElementsAt(arr string, fn func(start, end int) bool) {
 // jsonMember returns the value of the member called name in the checked JSON
 // object obj. Names are compared after unescaping, so "s\u0075b" is "sub".
 func jsonMember(obj, name string) (value string, found bool) {
-	jsonMembers(obj, func(quoted, v string) bool {
+	// The walk of jsonMembersAt, without a callback: this runs for every
+	// placeholder a request reads.
+	i := skipJSONSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return "", false
+	}
+	i = skipJSONSpace(obj, i+1)
+	for i < len(obj) && obj[i] == '"' {
+		nameEnd := jsonValueEnd(obj, i)
+		quoted := obj[i:nameEnd]
+		i = skipJSONSpace(obj, skipJSONSpace(obj, nameEnd)+1) // past ':'
+		valueEnd := jsonValueEnd(obj, i)
 		if jsonNameIs(quoted, name) {
-			value, found = v, true
-			return false
+			return obj[i:valueEnd], true
 		}
-		return true
-	})
-	return value, found
+		i = skipJSONSpace(obj, valueEnd)
+		if i < len(obj) && obj[i] == ',' {
+			i = skipJSONSpace(obj, i+1)
+		}
+	}
+	return "", false
 }
 
 func jsonNameIs(quoted, name string) bool {
