@@ -117,7 +117,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 		{"RS256", Handler{PublicKey: pkixPEM(b, k.rsa)}, k.rsa},
 		{"ES256", Handler{PublicKey: pkixPEM(b, k.p256)}, k.p256},
 	} {
-		h := benchHandler(b, c.config, store)
+		h := provisionedHandler(b, c.config, store)
 		base := benchRequest("Bearer " + signToken(b, c.alg, c.key, claimsFor("foo"), nil))
 		w := httptest.NewRecorder()
 		b.Run(c.alg, func(b *testing.B) {
@@ -209,30 +209,6 @@ func BenchmarkUserCache(b *testing.B) {
 			}
 		}
 	})
-}
-
-func benchHandler(b *testing.B, h Handler, store userStore) *Handler {
-	b.Helper()
-	h.logger = zap.NewNop()
-	h.now = time.Now
-	var err error
-	if h.extractor, err = newExtractor(h.From); err != nil {
-		b.Fatal(err)
-	}
-	keys, err := h.provisionKeys()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := h.provisionVerifier(keys); err != nil {
-		b.Fatal(err)
-	}
-	for kind, cfg := range h.responseConfigs() {
-		if h.responses[kind], err = compileResponse(failureKind(kind), cfg); err != nil {
-			b.Fatal(err)
-		}
-	}
-	h.store = store
-	return &h
 }
 
 // users100k is a users file like bench/load.sh's: 100,000 users of about

@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 	"go.uber.org/zap"
@@ -33,25 +32,11 @@ func (m mapStore) lookup(_ context.Context, tok *token) (string, error) {
 
 // provisionedHandler builds a handler as Provision would, with store in
 // place of the configured one.
-func provisionedHandler(t *testing.T, h Handler, store userStore) Handler {
+func provisionedHandler(t testing.TB, h Handler, store userStore) Handler {
 	t.Helper()
 	h.logger = zap.NewNop()
-	h.now = time.Now
-	var err error
-	if h.extractor, err = newExtractor(h.From); err != nil {
+	if err := h.provisionRequestPath(); err != nil {
 		t.Fatal(err)
-	}
-	keys, err := h.provisionKeys()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := h.provisionVerifier(keys); err != nil {
-		t.Fatal(err)
-	}
-	for kind, cfg := range h.responseConfigs() {
-		if h.responses[kind], err = compileResponse(failureKind(kind), cfg); err != nil {
-			t.Fatal(err)
-		}
 	}
 	h.store = store
 	return h

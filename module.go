@@ -125,6 +125,15 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("metrics: %v", err)
 	}
+	if err := h.provisionRequestPath(); err != nil {
+		return err
+	}
+	return h.provisionStore()
+}
+
+// provisionRequestPath builds everything but the store: token sources, key
+// source, verifier and responses.
+func (h *Handler) provisionRequestPath() error {
 	if h.now == nil {
 		h.now = time.Now
 	}
@@ -144,7 +153,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("%s: %v", responseDirectives[kind], err)
 		}
 	}
-	return h.provisionStore()
+	return nil
 }
 
 // provisionKeys builds the one key source the configuration names.
