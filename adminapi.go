@@ -42,19 +42,6 @@ func (a adminAPI) Routes() []caddy.AdminRoute {
 	}
 }
 
-// storeStats is one store in GET /jwt-user/cache.
-type storeStats struct {
-	Kind string `json:"kind"` // users_url or users_file
-	// users_url: the store's origin; users_file: the file.
-	Store           string   `json:"store"`
-	Entries         int      `json:"entries"`
-	NotFoundEntries int      `json:"not_found_entries"`
-	Hits            int64    `json:"hits"`
-	Misses          int64    `json:"misses"`
-	StaleServed     int64    `json:"stale_served"`
-	HitRatio        *float64 `json:"hit_ratio"` // null before the first lookup, and for a users_file
-}
-
 func (a adminAPI) serveCache(w http.ResponseWriter, r *http.Request) error {
 	identity := ""
 	escaped, one := strings.CutPrefix(r.URL.EscapedPath(), adminCachePath+"/")
@@ -80,24 +67,13 @@ func writeJSON(w http.ResponseWriter, v any) error {
 	return json.NewEncoder(w).Encode(v)
 }
 
-// cacheStats lists every store in use, in a stable order.
-func cacheStats() []storeStats {
-	stats := []storeStats{}
+// cacheStats lists every store in use that reports stats, in a stable
+// order.
+func cacheStats() []StoreStats {
+	stats := []StoreStats{}
 	storePool.Range(func(_, v any) bool {
-		switch s := v.(type) {
-		case *httpStore:
-			st := storeStats{Kind: "users_url", Store: s.url.origin,
-				Hits: s.hits.Load(), Misses: s.misses.Load(), StaleServed: s.stale.Load()}
-			if s.cache != nil {
-				st.Entries, st.NotFoundEntries = s.cache.len()
-			}
-			if total := st.Hits + st.Misses; total > 0 {
-				ratio := float64(st.Hits) / float64(total)
-				st.HitRatio = &ratio
-			}
-			stats = append(stats, st)
-		case *fileStore:
-			stats = append(stats, storeStats{Kind: "users_file", Store: s.path, Entries: len(*s.users.Load())})
+		if s, ok := v.(statsReporter); ok {
+			stats = append(stats, s.stats())
 		}
 		return true
 	})
@@ -110,13 +86,13 @@ func cacheStats() []storeStats {
 	return stats
 }
 
-// purgeCaches forgets identity in every users_url cache (all entries when
-// identity is ""); a users_file has no cache to purge.
+// purgeCaches forgets identity in every cache (all entries when identity is
+// ""); an in-memory store has no cache to purge.
 func purgeCaches(identity string) int {
 	purged := 0
 	storePool.Range(func(_, v any) bool {
-		if s, ok := v.(*httpStore); ok && s.cache != nil {
-			purged += s.cache.purge(identity)
+		if p, ok := v.(purger); ok {
+			purged += p.purge(identity)
 		}
 		return true
 	})

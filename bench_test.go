@@ -15,7 +15,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"go.uber.org/zap"
 )
 
 // BenchmarkVerify measures verification per alg family, with the verified-
@@ -28,10 +27,10 @@ func BenchmarkVerify(b *testing.B) {
 		config Handler
 		key    any
 	}{
-		{"HS256", Handler{Secret: testSecret}, []byte(testSecret)},
-		{"RS256", Handler{PublicKey: pkixPEM(b, k.rsa)}, k.rsa},
-		{"ES256", Handler{PublicKey: pkixPEM(b, k.p256)}, k.p256},
-		{"EdDSA", Handler{PublicKey: pkixPEM(b, k.ed)}, k.ed},
+		{"HS256", Handler{KeysRaw: secretKeys(testSecret)}, []byte(testSecret)},
+		{"RS256", Handler{KeysRaw: publicKeyKeys(pkixPEM(b, k.rsa))}, k.rsa},
+		{"ES256", Handler{KeysRaw: publicKeyKeys(pkixPEM(b, k.p256))}, k.p256},
+		{"EdDSA", Handler{KeysRaw: publicKeyKeys(pkixPEM(b, k.ed))}, k.ed},
 	}
 	for _, f := range families {
 		v := newVerifier(b, f.config)
@@ -95,11 +94,11 @@ func BenchmarkServeHTTP(b *testing.B) {
 	if err := os.WriteFile(path, []byte(`{"foo":{"username":"foo","roles":["admin","staff"],"address":{"city":"Paris"}}}`), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	store, err := newFileStore(path, "", zap.NewNop())
-	if err != nil {
+	store := &UsersFile{Path: path}
+	if err := store.Provision(testContext(b)); err != nil {
 		b.Fatal(err)
 	}
-	defer store.Destruct()
+	defer store.Cleanup()
 	b.Run("bare", func(b *testing.B) {
 		base := benchRequest("Bearer x")
 		w := httptest.NewRecorder()
@@ -113,9 +112,9 @@ func BenchmarkServeHTTP(b *testing.B) {
 		config Handler
 		key    any
 	}{
-		{"HS256", Handler{Secret: testSecret}, []byte(testSecret)},
-		{"RS256", Handler{PublicKey: pkixPEM(b, k.rsa)}, k.rsa},
-		{"ES256", Handler{PublicKey: pkixPEM(b, k.p256)}, k.p256},
+		{"HS256", Handler{KeysRaw: secretKeys(testSecret)}, []byte(testSecret)},
+		{"RS256", Handler{KeysRaw: publicKeyKeys(pkixPEM(b, k.rsa))}, k.rsa},
+		{"ES256", Handler{KeysRaw: publicKeyKeys(pkixPEM(b, k.p256))}, k.p256},
 	} {
 		h := provisionedHandler(b, c.config, store)
 		base := benchRequest("Bearer " + signToken(b, c.alg, c.key, claimsFor("foo"), nil))
@@ -183,13 +182,8 @@ func BenchmarkFailureResponse(b *testing.B) {
 func BenchmarkUserCache(b *testing.B) {
 	svc := httptest.NewServer(http.HandlerFunc(jsonUser))
 	defer svc.Close()
-	settings, err := resolveHTTPStoreSettings(&UsersURL{URL: svc.URL + "/users/{jwt.identity}"})
-	if err != nil {
-		b.Fatal(err)
-	}
-	settings.ttl, settings.notFoundTTL, settings.cacheSize = time.Hour, time.Hour, 100000
-	s := newHTTPStore(settings)
-	defer s.Destruct()
+	s, _ := newTestHTTPStore(b, svc.URL+"/users/{jwt.identity}", storeOptions{ttl: time.Hour, notFoundTTL: time.Hour, size: 100000})
+	s.cache.now = time.Now
 	tok := tokenFor("foo")
 	ctx := context.Background()
 	b.Run("hit", func(b *testing.B) {

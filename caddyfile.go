@@ -1,11 +1,13 @@
 package jwtuser
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
@@ -34,6 +36,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		secret <value>
 //		public_key <pem-file>
 //		jwks <url> [<refresh-interval>]
+//		keys <module> [<args...>] [{ ... }]
 //		algorithms <alg...>
 //		issuer <iss...>
 //		audience <aud...>
@@ -48,6 +51,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			timeout <duration>
 //			max_body <bytes>
 //		}
+//		store <module> [<args...>] [{ ... }]
 //		cache_ttl <duration>
 //		cache_not_found_ttl <duration>
 //		stale_if_error <duration>
@@ -67,7 +71,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	seen := map[string]bool{}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		sub := d.Val()
-		if seen[sub] && !repeatable[sub] {
+		if seen[sub] && !repeatable[sub] && !isGuest[sub] {
 			return d.Errf("%s: given more than once", sub)
 		}
 		seen[sub] = true
@@ -75,23 +79,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		switch sub {
 		case "from":
 			err = h.parseFrom(d)
-		case "secret":
-			h.Secret, err = oneArg(d)
-		case "public_key":
-			h.PublicKey, err = oneArg(d)
-		case "jwks":
-			args := d.RemainingArgs()
-			if len(args) < 1 || len(args) > 2 {
-				return d.ArgErr()
+		case "secret", "public_key", "jwks", "keys":
+			if h.KeysRaw != nil {
+				return d.Errf("%s: a key source is already given: secret, public_key, jwks and keys name exactly one", sub)
 			}
-			h.JWKS = &JWKS{URL: args[0]}
-			if len(args) == 2 {
-				dur, err := caddy.ParseDuration(args[1])
-				if err != nil || dur <= 0 {
-					return d.Errf("jwks: %q is not a refresh interval", args[1])
-				}
-				h.JWKS.Refresh = caddy.Duration(dur)
-			}
+			h.KeysRaw, err = parseGuest(d, "http.jwt_user.keys", sub)
 		case "algorithms":
 			h.Algorithms, err = someArgs(d)
 		case "issuer":
@@ -116,17 +108,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.IdentityClaim, err = oneArg(d)
 		case "max_token_size":
 			h.MaxTokenSize, err = sizeArg(d)
-		case "users_file":
-			args := d.RemainingArgs()
-			if len(args) < 1 || len(args) > 2 {
-				return d.ArgErr()
+		case "users_file", "users_url", "store":
+			if h.StoreRaw != nil {
+				return d.Errf("%s: a store is already given: users_file, users_url and store name exactly one", sub)
 			}
-			h.UsersFile = &UsersFile{Path: args[0]}
-			if len(args) == 2 {
-				h.UsersFile.KeyField = args[1]
-			}
-		case "users_url":
-			h.UsersURL, err = parseUsersURL(d)
+			h.StoreRaw, err = parseGuest(d, "http.jwt_user.stores", sub)
 		case "cache_ttl", "cache_not_found_ttl":
 			var dur time.Duration
 			dur, err = durationArg(d)
@@ -143,8 +129,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		case "cache_size":
 			var v string
 			if v, err = oneArg(d); err == nil {
-				if h.CacheSize, err = strconv.Atoi(v); err != nil || h.CacheSize < 1 {
-					return d.Errf("cache_size: %q is not a positive number of entries", v)
+				if h.CacheSize, err = strconv.Atoi(v); err != nil {
+					return d.Errf("cache_size: %q is not a number of entries", v)
 				}
 			}
 		case "optional":
@@ -170,6 +156,13 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		}
 	}
 	return nil
+}
+
+// isGuest subdirectives name a guest module; a second one is refused with
+// its own message.
+var isGuest = map[string]bool{
+	"secret": true, "public_key": true, "jwks": true, "keys": true,
+	"users_file": true, "users_url": true, "store": true,
 }
 
 // repeatable subdirectives add to what came before; any other may be given
@@ -207,9 +200,6 @@ func durationArg(d *caddyfile.Dispenser) (time.Duration, error) {
 	if err != nil {
 		return 0, d.Errf("%s: %v", name, err)
 	}
-	if dur < 0 {
-		return 0, d.Errf("%s: must not be negative", name)
-	}
 	return dur, nil
 }
 
@@ -220,8 +210,8 @@ func sizeArg(d *caddyfile.Dispenser) (int, error) {
 		return 0, err
 	}
 	n, err := humanize.ParseBytes(v)
-	if err != nil || n == 0 || n > 1<<30 {
-		return 0, d.Errf("%s: %q is not a size between 1 byte and 1GiB", name, v)
+	if err != nil || n > 1<<40 {
+		return 0, d.Errf("%s: %q is not a size in bytes (4096, 4KiB, 1MB)", name, v)
 	}
 	return int(n), nil
 }
@@ -263,51 +253,31 @@ func (h *Handler) parseClaim(d *caddyfile.Dispenser) error {
 	return nil
 }
 
-// parseUsersURL reads `<url-template> { header <field> <value>; timeout
-// <duration>; max_body <bytes> }`.
-func parseUsersURL(d *caddyfile.Dispenser) (*UsersURL, error) {
-	u := &UsersURL{}
-	var err error
-	if u.URL, err = oneArg(d); err != nil {
+// parseGuest reads a guest module of namespace from the Caddyfile through
+// the module's own UnmarshalCaddyfile, so every guest, a third party's
+// included, has Caddyfile syntax. The generic form `<kind> <name> [args]
+// { ... }` (kind is keys or store) names the module; a shortcut
+// (secret, public_key, jwks, users_file, users_url) is its module's
+// syntax under another name.
+func parseGuest(d *caddyfile.Dispenser, namespace, sub string) (json.RawMessage, error) {
+	name := shortcuts[sub]
+	if sub == "keys" || sub == "store" {
+		if !d.NextArg() {
+			return nil, d.ArgErr()
+		}
+		name = d.Val()
+	}
+	unm, err := caddyfile.UnmarshalModule(d, namespace+"."+name)
+	if err != nil {
 		return nil, err
 	}
-	seen := map[string]bool{}
-	for nesting := d.Nesting(); d.NextBlock(nesting); {
-		sub := d.Val()
-		if seen[sub] && sub != "header" {
-			return nil, d.Errf("users_url: %s given more than once", sub)
-		}
-		seen[sub] = true
-		switch sub {
-		case "header":
-			args := d.RemainingArgs()
-			if len(args) != 2 {
-				return nil, d.ArgErr()
-			}
-			if u.Headers == nil {
-				u.Headers = http.Header{}
-			}
-			u.Headers.Add(args[0], args[1])
-		case "timeout":
-			dur, err := durationArg(d)
-			if err != nil {
-				return nil, err
-			}
-			if dur == 0 {
-				return nil, d.Errf("users_url: timeout must be positive")
-			}
-			u.Timeout = caddy.Duration(dur)
-		case "max_body":
-			n, err := sizeArg(d)
-			if err != nil {
-				return nil, err
-			}
-			u.MaxBody = int64(n)
-		default:
-			return nil, d.Errf("users_url: unknown subdirective %q (want header, timeout or max_body)", sub)
-		}
-	}
-	return u, nil
+	return caddyconfig.JSONModuleObject(unm, "source", name, nil), nil
+}
+
+// shortcuts name the guest module each shortcut subdirective configures.
+var shortcuts = map[string]string{
+	"secret": "secret", "public_key": "public_key", "jwks": "jwks",
+	"users_file": "file", "users_url": "http",
 }
 
 // parseResponse reads `<status> [<body>] [{ header <field> <value> }]`.
@@ -318,8 +288,8 @@ func parseResponse(d *caddyfile.Dispenser) (*Response, error) {
 		return nil, d.ArgErr()
 	}
 	status, err := strconv.Atoi(args[0])
-	if err != nil || status < 200 || status > 599 {
-		return nil, d.Errf("%s: status %q is not a number from 200 to 599", name, args[0])
+	if err != nil {
+		return nil, d.Errf("%s: status %q is not a number", name, args[0])
 	}
 	resp := &Response{StatusCode: status}
 	if len(args) == 2 {

@@ -1,8 +1,6 @@
 package jwtuser
 
 import (
-	"bytes"
-	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -19,7 +17,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	caddycmd "github.com/caddyserver/caddy/v2/cmd"
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/spf13/cobra"
@@ -239,126 +236,4 @@ func loadPrivateKey(path string) (crypto.Signer, error) {
 		return k.(crypto.Signer), nil
 	}
 	return nil, fmt.Errorf("%s: unsupported key type %T", path, key)
-}
-
-// exitWith ends the process with code unless it is 0.
-var exitWith = func(code int) {
-	if code != 0 {
-		os.Exit(code)
-	}
-}
-
-// handlerFromFlags loads --config (through --adapter) and returns its first
-// jwt_user handler, not yet provisioned.
-func handlerFromFlags(cmd *cobra.Command) (*Handler, error) {
-	configFile, _ := cmd.Flags().GetString("config")
-	adapter, _ := cmd.Flags().GetString("adapter")
-	if configFile == "" {
-		return nil, errors.New("give --config")
-	}
-	cfg, _, _, err := caddycmd.LoadConfig(configFile, adapter)
-	if err != nil {
-		return nil, err
-	}
-	return firstHandler(cfg)
-}
-
-// firstHandler finds the first jwt_user handler in a JSON config, in the
-// order the config is written.
-func firstHandler(cfg []byte) (*Handler, error) {
-	text := string(cfg)
-	if err := checkJSON(text); err != nil {
-		return nil, fmt.Errorf("the configuration is not valid JSON: %v", err)
-	}
-	raw, ok := findJWTUser(text)
-	if !ok {
-		return nil, errors.New("the configuration has no jwt_user handler")
-	}
-	h := new(Handler)
-	if err := json.Unmarshal([]byte(raw), h); err != nil {
-		return nil, fmt.Errorf("the jwt_user handler: %v", err)
-	}
-	h.logger = caddy.Log().Named("jwt_user")
-	return h, nil
-}
-
-func findJWTUser(doc string) (string, bool) {
-	switch doc[skipJSONSpace(doc, 0)] {
-	case '{':
-		if handler, ok := jsonMember(doc, "handler"); ok && handler == `"jwt_user"` {
-			return doc, true
-		}
-		found := ""
-		jsonMembers(doc, func(_, v string) bool {
-			found, _ = findJWTUser(v)
-			return found == ""
-		})
-		return found, found != ""
-	case '[':
-		found := ""
-		jsonElements(doc, func(v string) bool {
-			found, _ = findJWTUser(v)
-			return found == ""
-		})
-		return found, found != ""
-	}
-	return "", false
-}
-
-// verifyToken checks raw as the handler would and prints what it finds;
-// it returns the exit code: 0 for a good token, 1 for a refused one.
-func verifyToken(out io.Writer, h *Handler, raw string, now time.Time) (int, error) {
-	keys, err := h.provisionKeys()
-	if err != nil {
-		return 0, err
-	}
-	defer h.Cleanup()
-	if err := h.provisionVerifier(keys); err != nil {
-		return 0, err
-	}
-	raw = strings.TrimSpace(raw)
-	if scheme, rest, ok := strings.Cut(raw, " "); ok && strings.EqualFold(scheme, "Bearer") {
-		raw = strings.TrimSpace(rest)
-	}
-	tok, f := h.verifier.verify(raw, now)
-	if tok != nil {
-		fmt.Fprintf(out, "header: %s\nclaims: %s\n", indentJSON(tok.header), indentJSON(tok.payload))
-		if tok.identity != "" {
-			fmt.Fprintf(out, "identity: %s\n", tok.identity)
-		}
-	}
-	if f != nil {
-		fmt.Fprintln(out, f.reason)
-		return 1, nil
-	}
-	fmt.Fprintln(out, "valid")
-	return 0, nil
-}
-
-// lookupUser loads identity through the handler's store and prints it; it
-// returns the exit code: 0 found, 1 no such user, 2 the store failed.
-func lookupUser(out io.Writer, h *Handler, identity string) (int, error) {
-	if err := h.provisionStore(); err != nil {
-		return 0, err
-	}
-	defer h.Cleanup()
-	user, err := h.store.lookup(context.Background(), &token{identity: identity, payload: "{}"})
-	switch {
-	case errors.Is(err, errUserNotFound):
-		fmt.Fprintf(out, "Error loading the user %s\n", identity)
-		return 1, nil
-	case err != nil:
-		fmt.Fprintf(out, "User store unavailable: %v\n", err)
-		return 2, nil
-	}
-	fmt.Fprintln(out, indentJSON(user))
-	return 0, nil
-}
-
-func indentJSON(s string) string {
-	var b bytes.Buffer
-	if err := json.Indent(&b, []byte(s), "", "  "); err != nil {
-		return s
-	}
-	return b.String()
 }

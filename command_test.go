@@ -24,15 +24,15 @@ func TestMintToken(t *testing.T) {
 		verify  Handler
 		wantAlg string
 	}{
-		{"secret", mintOptions{secret: testSecret}, Handler{Secret: testSecret}, "HS256"},
-		{"secret HS512", mintOptions{secret: testSecret, alg: "HS512"}, Handler{Secret: testSecret}, "HS512"},
-		{"RSA", mintOptions{keyFile: privatePEM(t, k.rsa)}, Handler{PublicKey: pkixPEM(t, k.rsa)}, "RS256"},
-		{"RSA PS384", mintOptions{keyFile: privatePEM(t, k.rsa), alg: "PS384"}, Handler{PublicKey: pkixPEM(t, k.rsa)}, "PS384"},
-		{"RSA PKCS#1", mintOptions{keyFile: writePEM(t, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k.rsa))}, Handler{PublicKey: pkixPEM(t, k.rsa)}, "RS256"},
-		{"P-256", mintOptions{keyFile: privatePEM(t, k.p256)}, Handler{PublicKey: pkixPEM(t, k.p256)}, "ES256"},
-		{"P-384 SEC 1", mintOptions{keyFile: ecPEM(t, k.p384)}, Handler{PublicKey: pkixPEM(t, k.p384)}, "ES384"},
-		{"P-521", mintOptions{keyFile: privatePEM(t, k.p521)}, Handler{PublicKey: pkixPEM(t, k.p521)}, "ES512"},
-		{"Ed25519", mintOptions{keyFile: privatePEM(t, k.ed)}, Handler{PublicKey: pkixPEM(t, k.ed)}, "EdDSA"},
+		{"secret", mintOptions{secret: testSecret}, Handler{KeysRaw: secretKeys(testSecret)}, "HS256"},
+		{"secret HS512", mintOptions{secret: testSecret, alg: "HS512"}, Handler{KeysRaw: secretKeys(testSecret)}, "HS512"},
+		{"RSA", mintOptions{keyFile: privatePEM(t, k.rsa)}, Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.rsa))}, "RS256"},
+		{"RSA PS384", mintOptions{keyFile: privatePEM(t, k.rsa), alg: "PS384"}, Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.rsa))}, "PS384"},
+		{"RSA PKCS#1", mintOptions{keyFile: writePEM(t, "RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(k.rsa))}, Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.rsa))}, "RS256"},
+		{"P-256", mintOptions{keyFile: privatePEM(t, k.p256)}, Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.p256))}, "ES256"},
+		{"P-384 SEC 1", mintOptions{keyFile: ecPEM(t, k.p384)}, Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.p384))}, "ES384"},
+		{"P-521", mintOptions{keyFile: privatePEM(t, k.p521)}, Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.p521))}, "ES512"},
+		{"Ed25519", mintOptions{keyFile: privatePEM(t, k.ed)}, Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.ed))}, "EdDSA"},
 	}
 	for _, c := range cases {
 		c.opts.sub, c.opts.ttl, c.opts.now = "foo", 15*time.Minute, now
@@ -65,7 +65,7 @@ func TestMintToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if tok, _ := newVerifier(t, Handler{Secret: testSecret}).verify(raw, now); tok.hasExp {
+	if tok, _ := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret)}).verify(raw, now); tok.hasExp {
 		t.Error("--ttl 0 still set exp")
 	}
 	for _, bad := range []mintOptions{
@@ -185,7 +185,7 @@ func TestVerifyAndLookupCommands(t *testing.T) {
 		{fileConfig, "nobody", 1, "Error loading the user nobody"},
 		{urlConfig, "foo", 0, `"id": "foo"`},
 		{urlConfig, "ghost", 1, "Error loading the user ghost"},
-		{urlConfig, "down", 2, "User store unavailable: users_url answered with status 500"},
+		{urlConfig, "down", 2, "User store unavailable: user store answered with status 500"},
 	} {
 		out, code := runCLI(t, "", "lookup", "-c", c.config, c.identity)
 		if code != c.code || !strings.Contains(out, c.want) {

@@ -263,7 +263,7 @@ func TestSlowStoreBoundsLoads(t *testing.T) {
 func TestFloodsStayBounded(t *testing.T) {
 	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) })
 	s, _ := newTestHTTPStore(t, svc.URL+"/users/{jwt.identity}", storeOptions{ttl: time.Minute, notFoundTTL: time.Hour, size: 1000})
-	h := provisionedHandler(t, Handler{Secret: testSecret}, s)
+	h := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret)}, s)
 	const flood = 20000
 	for i := 0; i < flood; i++ {
 		w, _ := serve(t, []Handler{h}, "Bearer "+hs256(t, claimsFor(fmt.Sprintf("ghost-%d", i))))

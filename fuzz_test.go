@@ -35,9 +35,9 @@ func FuzzVerify(f *testing.F) {
 	f.Add("", "", "Bearer "+strings.Repeat(".", 100), false)
 	f.Add("", "", "bearer e30.e30.", false)
 	f.Add("", "", "Bearer e30=.e30.AA", false)
-	v := newVerifier(f, Handler{Secret: testSecret, Issuers: []string{"i"}, Audiences: []string{"api"},
+	v := newVerifier(f, Handler{KeysRaw: secretKeys(testSecret), Issuers: []string{"i"}, Audiences: []string{"api"},
 		Claims: map[string][]string{"type": {"access"}}, Leeway: caddy.Duration(time.Second)})
-	lenient := newVerifier(f, Handler{Secret: testSecret})
+	lenient := newVerifier(f, Handler{KeysRaw: secretKeys(testSecret)})
 	ex, err := newExtractor([]TokenSource{{Source: "header", Name: "Authorization"}, {Source: "query", Name: "t"}})
 	if err != nil {
 		f.Fatal(err)

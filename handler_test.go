@@ -9,36 +9,33 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"go.uber.org/zap"
 )
 
 // failingStore is a user store that cannot answer, as a store that is down.
 type failingStore struct{ calls int }
 
-func (s *failingStore) lookup(context.Context, *token) (string, error) {
+func (s *failingStore) LoadUser(context.Context, Token) (User, error) {
 	s.calls++
-	return "", errors.New("connection refused")
+	return User{}, errors.New("connection refused")
 }
 
 // mapStore serves users from a map.
 type mapStore map[string]string
 
-func (m mapStore) lookup(_ context.Context, tok *token) (string, error) {
-	if u, ok := m[tok.identity]; ok {
-		return u, nil
+func (m mapStore) LoadUser(_ context.Context, tok Token) (User, error) {
+	if u, ok := m[tok.Identity()]; ok {
+		return User{JSON: u}, nil
 	}
-	return "", errUserNotFound
+	return User{}, ErrUserNotFound
 }
 
 // provisionedHandler builds a handler as Provision would, with store in
 // place of the configured one.
-func provisionedHandler(t testing.TB, h Handler, store userStore) Handler {
+func provisionedHandler(t testing.TB, h Handler, store Store) Handler {
 	t.Helper()
-	h.logger = zap.NewNop()
-	if err := h.provisionRequestPath(); err != nil {
+	if err := provision(t, &h, store); err != nil {
 		t.Fatal(err)
 	}
-	h.store = store
 	return h
 }
 
@@ -71,7 +68,7 @@ func serve(t *testing.T, handlers []Handler, header string) (*httptest.ResponseR
 
 func TestStoreErrorNeverPassesTheRequest(t *testing.T) {
 	store := &failingStore{}
-	h := provisionedHandler(t, Handler{Secret: testSecret}, store)
+	h := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret)}, store)
 	w, seen := serve(t, []Handler{h}, "Bearer "+hs256(t, claimsFor("foo")))
 	if w.Code != 503 || w.Body.String() != `{"msg":"User store unavailable"}` || seen != "" || store.calls != 1 {
 		t.Fatalf("got %d %q, next saw %q, %d calls", w.Code, w.Body, seen, store.calls)
@@ -80,7 +77,7 @@ func TestStoreErrorNeverPassesTheRequest(t *testing.T) {
 		t.Errorf("a 503 carries WWW-Authenticate %q", w.Header().Get("WWW-Authenticate"))
 	}
 	// Optional mode does not soften a store error.
-	h = provisionedHandler(t, Handler{Secret: testSecret, Optional: true, OnStoreError: &Response{
+	h = provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret), Optional: true, OnStoreError: &Response{
 		StatusCode: 502, Body: strPtr(`{"msg":"{jwt.error}","who":"{jwt.identity}"}`), Headers: http.Header{"Retry-After": {"5"}},
 	}}, store)
 	w, seen = serve(t, []Handler{h}, "Bearer "+hs256(t, claimsFor("foo")))
@@ -91,14 +88,14 @@ func TestStoreErrorNeverPassesTheRequest(t *testing.T) {
 
 func TestSecondHandlerUpdatesPlaceholders(t *testing.T) {
 	users := mapStore{"foo": `{"name":"Foo"}`, "bar": `{"name":"Bar"}`}
-	outer := provisionedHandler(t, Handler{Secret: testSecret, Optional: true}, users)
-	inner := provisionedHandler(t, Handler{Secret: testSecret, From: []TokenSource{{Source: "header", Name: "Authorization"}}}, users)
+	outer := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret), Optional: true}, users)
+	inner := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret), From: []TokenSource{{Source: "header", Name: "Authorization"}}}, users)
 	_, seen := serve(t, []Handler{outer, inner}, "Bearer "+hs256(t, claimsFor("bar")))
 	if seen != "reached bar Bar bar" {
 		t.Fatalf("next saw %q", seen)
 	}
 	// A refusal after an earlier success shows no stale user.
-	refuser := provisionedHandler(t, Handler{Secret: testSecret, Issuers: []string{"x"},
+	refuser := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret), Issuers: []string{"x"},
 		OnInvalidToken: &Response{StatusCode: 401, Body: strPtr("-[{jwt.identity}][{jwt.user.name}][{http.auth.user.id}]")}}, users)
 	w, seen := serve(t, []Handler{outer, refuser}, "Bearer "+hs256(t, claimsFor("foo")))
 	if w.Code != 401 || w.Body.String() != `-[][][]` || seen != "" {
@@ -107,7 +104,7 @@ func TestSecondHandlerUpdatesPlaceholders(t *testing.T) {
 }
 
 func TestInvalidTokenShowsNoClaims(t *testing.T) {
-	h := provisionedHandler(t, Handler{Secret: testSecret, Audiences: []string{"api"},
+	h := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret), Audiences: []string{"api"},
 		OnInvalidToken: &Response{StatusCode: 401, Body: strPtr("-[{jwt.identity}][{jwt.claims.sub}][{jwt.claims}][{jwt.error}]")}}, mapStore{})
 	w, _ := serve(t, []Handler{h}, "Bearer "+hs256(t, claimsFor("admin")))
 	if w.Body.String() != "-[][][][Token is missing the \"aud\" claim]" {

@@ -1,6 +1,7 @@
 package jwtuser
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -22,7 +23,9 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/golang-jwt/jwt/v5"
+	"go.uber.org/zap"
 )
 
 // testKeys are generated once per test binary: RSA generation is slow under
@@ -173,4 +176,51 @@ func asn1MarshalPSSKey(pub *rsa.PublicKey) ([]byte, error) {
 		Algorithm: pkix.AlgorithmIdentifier{Algorithm: oidRSASSAPSS},
 		PublicKey: asn1.BitString{Bytes: x509.MarshalPKCS1PublicKey(pub), BitLength: 8 * len(x509.MarshalPKCS1PublicKey(pub))},
 	})
+}
+
+// secretKeys, publicKeyKeys and jwksKeys are the key sources' JSON, as the
+// Caddyfile shortcuts build it.
+func secretKeys(secret string) json.RawMessage {
+	return caddyconfig.JSONModuleObject(&SecretKey{Secret: secret}, "source", "secret", nil)
+}
+
+func publicKeyKeys(path string) json.RawMessage {
+	return caddyconfig.JSONModuleObject(&PublicKey{Path: path}, "source", "public_key", nil)
+}
+
+func jwksKeys(url string, refresh time.Duration) json.RawMessage {
+	return caddyconfig.JSONModuleObject(&JWKS{URL: url, Refresh: caddy.Duration(refresh)}, "source", "jwks", nil)
+}
+
+// fileStore and urlStore are the stores' JSON.
+func fileStoreJSON(path, keyField string) json.RawMessage {
+	return caddyconfig.JSONModuleObject(&UsersFile{Path: path, KeyField: keyField}, "source", "file", nil)
+}
+
+func urlStoreJSON(u *UsersURL) json.RawMessage {
+	return caddyconfig.JSONModuleObject(u, "source", "http", nil)
+}
+
+// testContext is a Caddy context for provisioning outside a running Caddy;
+// the test's end cancels it, which cleans up the guest modules it loaded.
+func testContext(t testing.TB) caddy.Context {
+	t.Helper()
+	ctx, cancel := caddy.NewContext(caddy.Context{Context: context.Background()})
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// provision runs the one provisioning path with a silent log; store, when
+// not nil, stands in for a store module.
+func provision(t testing.TB, h *Handler, store Store) error {
+	t.Helper()
+	h.logger = zap.NewNop()
+	if store != nil {
+		h.store = store
+	}
+	if err := h.Provision(testContext(t)); err != nil {
+		return err
+	}
+	t.Cleanup(func() { _ = h.Cleanup() })
+	return nil
 }

@@ -3,6 +3,7 @@ package jwtuser
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"go.uber.org/zap"
 )
 
 // userService is a real HTTP user service for one test; it counts calls.
@@ -65,20 +67,40 @@ type storeOptions struct {
 	headers                 http.Header
 }
 
-// newTestHTTPStore builds a users_url store with a fake clock.
-func newTestHTTPStore(t *testing.T, template string, o storeOptions) (*httpStore, *fakeClock) {
+// testHTTPStore is a users_url store behind its caching layer.
+type testHTTPStore struct {
+	*cachedStore
+	cache *userCache // nil when the TTL is 0
+}
+
+// lookup loads through the cache, as the handler does.
+func (s *testHTTPStore) lookup(ctx context.Context, tok *token) (string, error) {
+	u, err := s.LoadUser(ctx, Token{tok})
+	return u.JSON, err
+}
+
+// newTestHTTPStore builds a users_url store and its caching layer, with a
+// fake clock.
+func newTestHTTPStore(t testing.TB, template string, o storeOptions) (*testHTTPStore, *fakeClock) {
 	t.Helper()
-	settings, err := resolveHTTPStoreSettings(&UsersURL{URL: template, Timeout: caddy.Duration(o.timeout), MaxBody: o.maxBody, Headers: o.headers})
+	ctx := testContext(t)
+	store := &UsersURL{URL: template, Timeout: caddy.Duration(o.timeout), MaxBody: o.maxBody, Headers: o.headers}
+	if err := store.Provision(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Cleanup() })
+	settings := cacheSettings{ttl: o.ttl, notFoundTTL: o.notFoundTTL, staleIfError: o.stale, size: o.size}
+	if settings.size == 0 {
+		settings.size = 100
+	}
+	// A distinct identity per store: tests never share entries.
+	cs, err := newCachedStore(ctx, store, "http", t.Name()+template+fmt.Sprint(time.Now().UnixNano()), settings, zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	settings.ttl, settings.notFoundTTL, settings.staleIfError, settings.cacheSize = o.ttl, o.notFoundTTL, o.stale, o.size
-	if settings.cacheSize == 0 {
-		settings.cacheSize = 100
-	}
-	s := newHTTPStore(settings)
-	t.Cleanup(func() { _ = s.Destruct() })
+	t.Cleanup(func() { _ = cs.release() })
 	clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+	s := &testHTTPStore{cachedStore: cs, cache: cs.shared.entries}
 	if s.cache != nil {
 		s.cache.now = clock.Now
 	}
@@ -100,31 +122,31 @@ func TestHTTPStoreOutcomes(t *testing.T) {
 		name    string
 		handler http.HandlerFunc
 		user    string
-		err     string // "" for a user; errUserNotFound's text; or the store failure
+		err     string // "" for a user; ErrUserNotFound's text; or the store failure
 	}{
 		{"200 object", jsonUser, `{"id":"foo","roles":["admin"]}`, ""},
-		{"404", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }, "", errUserNotFound.Error()},
-		{"410", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(410) }, "", errUserNotFound.Error()},
-		{"500", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, "", "users_url answered with status 500"},
-		{"401", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(401) }, "", "users_url answered with status 401"},
-		{"redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/users/admin", http.StatusFound) }, "", "users_url answered with status 302"},
-		{"not JSON", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>")) }, "", "users_url: not json"},
-		{"truncated JSON", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"id":`)) }, "", "users_url: not json"},
-		{"array", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`[{"id":"foo"}]`)) }, "", "users_url: not object"},
-		{"null", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`null`)) }, "", "users_url: not object"},
-		{"duplicate member", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"roles":[],"roles":["admin"]}`)) }, "", "users_url: not json"},
-		{"too large", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"x":"` + big + `"}`)) }, "", "users_url: too large"},
+		{"404", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }, "", ErrUserNotFound.Error()},
+		{"410", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(410) }, "", ErrUserNotFound.Error()},
+		{"500", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) }, "", "user store answered with status 500"},
+		{"401", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(401) }, "", "user store answered with status 401"},
+		{"redirect", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/users/admin", http.StatusFound) }, "", "user store answered with status 302"},
+		{"not JSON", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte("<html>")) }, "", "user store: not json"},
+		{"truncated JSON", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"id":`)) }, "", "user store: not json"},
+		{"array", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`[{"id":"foo"}]`)) }, "", "user store: not object"},
+		{"null", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`null`)) }, "", "user store: not object"},
+		{"duplicate member", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"roles":[],"roles":["admin"]}`)) }, "", "user store: not json"},
+		{"too large", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"x":"` + big + `"}`)) }, "", "user store: too large"},
 		{"reset", func(w http.ResponseWriter, r *http.Request) {
 			conn, _, _ := w.(http.Hijacker).Hijack()
 			_ = conn.(*net.TCPConn).SetLinger(0)
 			_ = conn.Close()
-		}, "", "users_url: connection reset"},
+		}, "", "user store: connection reset"},
 		{"slow", func(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-r.Context().Done():
 			case <-time.After(2 * time.Second):
 			}
-		}, "", "users_url: timeout"},
+		}, "", "user store: timeout"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -151,7 +173,7 @@ func TestHTTPStoreUnreachable(t *testing.T) {
 	addr := l.Addr().String()
 	l.Close()
 	s, _ := newTestHTTPStore(t, "http://"+addr+"/users/{jwt.identity}", storeOptions{timeout: time.Second})
-	if _, err := s.lookup(context.Background(), tokenFor("foo")); err == nil || err.Error() != "users_url: connection refused" {
+	if _, err := s.lookup(context.Background(), tokenFor("foo")); err == nil || err.Error() != "user store: connection refused" {
 		t.Errorf("refused: %v", err)
 	}
 	s, _ = newTestHTTPStore(t, "http://users.invalid/users/{jwt.identity}", storeOptions{timeout: 3 * time.Second})
@@ -272,7 +294,7 @@ func TestUserCacheTTL(t *testing.T) {
 	}
 	// Not found is cached for its own TTL.
 	for i := 0; i < 3; i++ {
-		if err := lookup("nobody"); err != errUserNotFound {
+		if err := lookup("nobody"); err != ErrUserNotFound {
 			t.Fatalf("nobody: %v", err)
 		}
 	}
@@ -364,11 +386,11 @@ func TestStaleIfError(t *testing.T) {
 		t.Fatalf("the stale entry was served without asking the store (%d calls)", n)
 	}
 	clock.Advance(4 * time.Minute) // past ttl + stale_if_error
-	if _, err := s.lookup(ctx, tokenFor("foo")); err == nil || err.Error() != "users_url answered with status 502" {
+	if _, err := s.lookup(ctx, tokenFor("foo")); err == nil || err.Error() != "user store answered with status 502" {
 		t.Fatalf("past stale_if_error: %v", err)
 	}
 	// Never a stale copy for an identity never loaded.
-	if _, err := s.lookup(ctx, tokenFor("bar")); err == nil || errors.Is(err, errUserNotFound) {
+	if _, err := s.lookup(ctx, tokenFor("bar")); err == nil || errors.Is(err, ErrUserNotFound) {
 		t.Fatalf("bar while failing: %v", err)
 	}
 	// Without stale_if_error an expired entry is not used.
@@ -497,16 +519,12 @@ func TestHTTPStoreLeavesNoGoroutines(t *testing.T) {
 	svc := newUserService(t, jsonUser)
 	before := runtime.NumGoroutine()
 	for round := 0; round < 5; round++ {
-		settings, err := resolveHTTPStoreSettings(&UsersURL{URL: svc.URL + "/users/{jwt.identity}"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		settings.ttl, settings.cacheSize = time.Minute, 10
-		s := newHTTPStore(settings)
-		for i := 0; i < 20; i++ {
-			_, _ = s.lookup(context.Background(), tokenFor("u"+itoa(int64(i))))
-		}
-		_ = s.Destruct()
+		t.Run("round", func(t *testing.T) {
+			s, _ := newTestHTTPStore(t, svc.URL+"/users/{jwt.identity}", storeOptions{ttl: time.Minute, size: 10})
+			for i := 0; i < 20; i++ {
+				_, _ = s.lookup(context.Background(), tokenFor("u"+itoa(int64(i))))
+			}
+		})
 	}
 	svc.CloseClientConnections()
 	eventually(t, "goroutines to end", func() bool { return runtime.NumGoroutine() <= before })

@@ -70,13 +70,13 @@ func startKeySet(t *testing.T, url string, refresh time.Duration) (*keySet, *fak
 }
 
 // verifierFor builds a verifier over an already running key source.
-func verifierFor(t *testing.T, h Handler, keys keySource) *verifier {
+func verifierFor(t *testing.T, h Handler, keys KeySource) *verifier {
 	t.Helper()
-	h.logger = zap.NewNop()
-	if err := h.provisionVerifier(keys); err != nil {
+	v, err := tryVerifierWith(h, keys)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return h.verifier
+	return v
 }
 
 func TestJWKSAlgFamilies(t *testing.T) {
@@ -88,7 +88,7 @@ func TestJWKSAlgFamilies(t *testing.T) {
 		publicJWK(k.ed, "ed", "", "sig"),
 	)
 	ks, _ := startKeySet(t, srv.URL, time.Hour)
-	v := verifierFor(t, Handler{}, ks)
+	v := verifierFor(t, Handler{}, &JWKS{set: ks})
 	for _, c := range []struct {
 		alg, kid string
 		key      any
@@ -112,15 +112,14 @@ func TestJWKSAlgFamilies(t *testing.T) {
 	if _, f := v.verify(rawToken(t, `{"alg":"HS256","kid":"rsa"}`, `{"sub":"foo"}`, []byte("x")), time.Now()); f != errAlgNotAllowed {
 		t.Errorf("HS256 against a JWKS: %v", f)
 	}
-	if _, err := tryVerifierWith(Handler{Algorithms: []string{"HS256"}}, ks); err == nil {
+	if _, err := tryVerifierWith(Handler{Algorithms: []string{"HS256"}}, &JWKS{set: ks}); err == nil {
 		t.Error("algorithms HS256 with jwks was accepted")
 	}
 }
 
-func tryVerifierWith(h Handler, keys keySource) (*verifier, error) {
+func tryVerifierWith(h Handler, keys KeySource) (*verifier, error) {
 	h.logger = zap.NewNop()
-	err := h.provisionVerifier(keys)
-	return h.verifier, err
+	return h.newVerifier(keys)
 }
 
 func TestJWKSKidSelection(t *testing.T) {
@@ -131,7 +130,7 @@ func TestJWKSKidSelection(t *testing.T) {
 		publicJWK(k.otherEd, "enc-key", "", "enc"),
 	)
 	ks, _ := startKeySet(t, srv.URL, time.Hour)
-	v := verifierFor(t, Handler{}, ks)
+	v := verifierFor(t, Handler{}, &JWKS{set: ks})
 	cases := []struct {
 		name string
 		raw  string
@@ -161,7 +160,7 @@ func TestJWKSRotation(t *testing.T) {
 	k := getKeys(t)
 	srv := newJWKSServer(t, publicJWK(k.rsa, "old", "", "sig"))
 	ks, clock := startKeySet(t, srv.URL, time.Hour)
-	v := verifierFor(t, Handler{}, ks)
+	v := verifierFor(t, Handler{}, &JWKS{set: ks})
 	oldToken := signToken(t, "RS256", k.rsa, claimsFor("x"), map[string]any{"kid": "old"})
 	if _, f := v.verify(oldToken, time.Now()); f != nil {
 		t.Fatal(f)
@@ -190,7 +189,7 @@ func TestJWKSRefetchGuardUnderLoad(t *testing.T) {
 	k := getKeys(t)
 	srv := newJWKSServer(t, publicJWK(k.rsa, "a", "", "sig"))
 	ks, clock := startKeySet(t, srv.URL, time.Hour)
-	v := verifierFor(t, Handler{}, ks)
+	v := verifierFor(t, Handler{}, &JWKS{set: ks})
 	tokens := make([]string, 200)
 	for i := range tokens {
 		tokens[i] = signToken(t, "RS256", k.rsa, claimsFor("x"), map[string]any{"kid": "unknown-" + itoa(int64(i))})
@@ -223,7 +222,7 @@ func TestJWKSOutageAndMalformedSets(t *testing.T) {
 	k := getKeys(t)
 	srv := newJWKSServer(t, publicJWK(k.rsa, "a", "", "sig"))
 	ks, clock := startKeySet(t, srv.URL, time.Hour)
-	v := verifierFor(t, Handler{}, ks)
+	v := verifierFor(t, Handler{}, &JWKS{set: ks})
 	good := signToken(t, "RS256", k.rsa, claimsFor("x"), map[string]any{"kid": "a"})
 	for _, broken := range []func(){
 		func() { srv.status.Store(500) },
@@ -255,7 +254,7 @@ func TestJWKSUnavailableAtStart(t *testing.T) {
 	srv := newJWKSServer(t, publicJWK(k.rsa, "a", "", "sig"))
 	srv.status.Store(503)
 	ks, clock := startKeySet(t, srv.URL, time.Hour)
-	v := verifierFor(t, Handler{}, ks)
+	v := verifierFor(t, Handler{}, &JWKS{set: ks})
 	raw := signToken(t, "RS256", k.rsa, claimsFor("x"), map[string]any{"kid": "a"})
 	if _, f := v.verify(raw, time.Now()); f != errKeysUnavailable {
 		t.Fatalf("before any set: %v", f)
@@ -292,25 +291,25 @@ func TestJWKSBackgroundRefreshAndShutdown(t *testing.T) {
 
 // countingKeys counts how often verification needed the keys.
 type countingKeys struct {
-	keySource
+	KeySource
 	calls atomic.Int64
 	gen   atomic.Uint64
 }
 
-func (c *countingKeys) keys(alg, kid string) ([]any, error) {
+func (c *countingKeys) Keys(alg, kid string) ([]any, error) {
 	c.calls.Add(1)
-	return c.keySource.keys(alg, kid)
+	return c.KeySource.Keys(alg, kid)
 }
 
-func (c *countingKeys) generation() uint64 { return c.gen.Load() }
+func (c *countingKeys) Generation() uint64 { return c.gen.Load() }
 
 func TestTokenCache(t *testing.T) {
 	k := getKeys(t)
-	pub, err := loadPublicKey(pkixPEM(t, k.rsa))
-	if err != nil {
+	pub := &PublicKey{Path: pkixPEM(t, k.rsa)}
+	if err := pub.Provision(testContext(t)); err != nil {
 		t.Fatal(err)
 	}
-	keys := &countingKeys{keySource: pub}
+	keys := &countingKeys{KeySource: pub}
 	v := verifierFor(t, Handler{Leeway: caddyDuration(5 * time.Second)}, keys)
 	now := time.Unix(1_800_000_000, 0)
 	raw := signToken(t, "RS256", k.rsa, map[string]any{"sub": "foo", "exp": now.Add(time.Minute).Unix()}, nil)

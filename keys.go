@@ -5,33 +5,44 @@ import (
 	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rsa"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	"strings"
 
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// keySource hands out the keys that may verify a token. Each source (an HMAC
-// secret, a PEM public key, a JWK Set) knows which algs its keys can serve, so
-// a token can only ever be checked with a key of its alg's family: an HS256
-// token is never checked against RSA key bytes.
-type keySource interface {
-	// algorithms lists every alg the source's keys can serve.
-	algorithms() []string
-	// keys returns the candidate keys for a token's alg and kid. An error
-	// means no keys are available at all (a key set not fetched yet).
-	keys(alg, kid string) ([]any, error)
-	// generation changes whenever the keys do, so a token verified under
-	// keys that are gone is not trusted from a cache.
-	generation() uint64
+// KeySource hands out the keys that may verify a token. Key sources are
+// guest modules in the namespace http.jwt_user.keys (secret, public_key,
+// jwks); a third party adds one by registering a module there that
+// implements KeySource. Each source knows which algs its keys serve, so a
+// token is only ever checked with a key of its alg's family: an HS256 token
+// is never checked against RSA key bytes.
+type KeySource interface {
+	// Algorithms lists every alg (RFC 7518 names: HS256, RS256, ES256,
+	// EdDSA, ...) the source's keys can serve. It is called once, at
+	// provision; the handler refuses an `algorithms` entry not in it.
+	Algorithms() []string
+	// Keys returns the candidate keys for a token's alg and kid (kid is ""
+	// when the token has none): []byte for HMAC, *rsa.PublicKey,
+	// *ecdsa.PublicKey or ed25519.PublicKey. It is called for every token
+	// not found in the verified-token cache, so it must be fast (no
+	// allocation on the common path) and may block only to fetch keys it
+	// does not have yet. No candidates is not an error: the token fails
+	// with "Signature verification failed". ErrKeysUnavailable (or any
+	// error) means no keys can be had at all, such as a key set never
+	// fetched: the request gets the store-error response, "Signing keys
+	// unavailable".
+	Keys(alg, kid string) ([]any, error)
+	// Generation changes whenever the keys do, so a token verified under
+	// keys that are gone is not trusted from the cache. It is called on
+	// every request; a static source returns a constant.
+	Generation() uint64
 }
+
+// ErrKeysUnavailable is what a KeySource returns when it has no keys at all.
+var ErrKeysUnavailable = errors.New("signing keys unavailable")
 
 // signingMethods are the algs this module verifies. "none" is deliberately
 // absent: golang-jwt registers it, but no lookup here can reach it.
@@ -78,96 +89,11 @@ func algsForKey(key any) []string {
 	return nil
 }
 
-// staticKey is one key known at provision: an HMAC secret or a PEM public
-// key. Its candidate list is built once, so a request allocates nothing.
-type staticKey struct {
-	list []any
-	algs []string
-}
-
-func newSecretKey(secret string) staticKey {
-	return staticKey{list: []any{[]byte(secret)}, algs: hmacAlgs}
-}
-
-func (k staticKey) algorithms() []string               { return k.algs }
-func (k staticKey) keys(string, string) ([]any, error) { return k.list, nil }
-func (k staticKey) generation() uint64                 { return 0 }
-
-// loadPublicKey reads the first usable PEM block of path: a PKIX public key
-// (RSA, RSA-PSS, ECDSA P-256/384/521, Ed25519), a PKCS#1 RSA public key or an
-// X.509 certificate.
-func loadPublicKey(path string) (staticKey, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return staticKey{}, err
-	}
-	rest := data
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			return staticKey{}, fmt.Errorf("%s: no PEM public key or certificate found", path)
-		}
-		var key any
-		algs := []string(nil)
-		switch block.Type {
-		case "PUBLIC KEY":
-			key, err = x509.ParsePKIXPublicKey(block.Bytes)
-			if err != nil {
-				// Go's x509 does not know the RSASSA-PSS key OID; such a
-				// key may only ever sign PS* tokens.
-				if k, pssErr := parseRSAPSSPublicKey(block.Bytes); pssErr == nil {
-					key, algs, err = k, rsaPSSAlgs, nil
-				}
-			}
-		case "RSA PUBLIC KEY":
-			key, err = x509.ParsePKCS1PublicKey(block.Bytes)
-		case "CERTIFICATE":
-			var cert *x509.Certificate
-			if cert, err = x509.ParseCertificate(block.Bytes); err == nil {
-				key = cert.PublicKey
-			}
-		case "PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY", "ENCRYPTED PRIVATE KEY":
-			return staticKey{}, fmt.Errorf("%s holds a private key: give the public key (or a certificate) instead", path)
-		default:
-			continue
-		}
-		if err != nil {
-			return staticKey{}, fmt.Errorf("%s: parsing %s: %v", path, block.Type, err)
-		}
-		if algs == nil {
-			algs = algsForKey(key)
-		}
-		if algs == nil {
-			return staticKey{}, fmt.Errorf("%s: unsupported key type %T (want RSA, ECDSA P-256/384/521 or Ed25519)", path, key)
-		}
-		return staticKey{list: []any{key}, algs: algs}, nil
-	}
-}
-
-// oidRSASSAPSS identifies an RSA key restricted to PSS signatures (RFC 4055).
-var oidRSASSAPSS = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 10}
-
-func parseRSAPSSPublicKey(der []byte) (*rsa.PublicKey, error) {
-	var spki struct {
-		Algorithm pkix.AlgorithmIdentifier
-		PublicKey asn1.BitString
-	}
-	rest, err := asn1.Unmarshal(der, &spki)
-	if err != nil {
-		return nil, err
-	}
-	if len(rest) > 0 || !spki.Algorithm.Algorithm.Equal(oidRSASSAPSS) {
-		return nil, errors.New("not an RSASSA-PSS public key")
-	}
-	return x509.ParsePKCS1PublicKey(spki.PublicKey.RightAlign())
-}
-
 // allowedAlgorithms resolves the `algorithms` setting against what the key
 // source can serve: by default every alg of the source; a listed alg the
 // source cannot serve, an unknown one or "none" is a configuration error.
-func allowedAlgorithms(configured []string, src keySource) ([]string, error) {
-	served := src.algorithms()
+func allowedAlgorithms(configured []string, src KeySource) ([]string, error) {
+	served := src.Algorithms()
 	if len(configured) == 0 {
 		return served, nil
 	}

@@ -87,11 +87,11 @@ func TestUsersFileHotReload(t *testing.T) {
 	ctx := context.Background()
 
 	lookup := func(id string) string {
-		u, err := s.lookup(ctx, &token{identity: id})
+		u, err := (&UsersFile{shared: s}).LoadUser(ctx, Token{&token{identity: id}})
 		if err != nil {
 			return err.Error()
 		}
-		return u
+		return u.JSON
 	}
 	eventually(t, "the first users", func() bool { return lookup("foo") == `{"roles":["admin"]}` })
 
@@ -121,7 +121,7 @@ func TestUsersFileHotReload(t *testing.T) {
 	}
 	writeFile(t, path, `[{"id": "baz", "roles": ["new"]}]`)
 	eventually(t, "the recreated file", func() bool { return lookup("baz") == `{"id":"baz","roles":["new"]}` })
-	if lookup("foo") != errUserNotFound.Error() {
+	if lookup("foo") != ErrUserNotFound.Error() {
 		t.Fatalf("foo survived a file without it: %s", lookup("foo"))
 	}
 

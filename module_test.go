@@ -510,9 +510,9 @@ func TestRefusedConfigs(t *testing.T) {
 	}
 	for _, c := range []struct{ body, want string }{
 		{"users_file " + users, "no key source: give secret, public_key or jwks"},
-		{"secret " + testSecret + "\npublic_key " + pub + "\nusers_file " + users, "give exactly one key source"},
+		{"secret " + testSecret + "\npublic_key " + pub + "\nusers_file " + users, "secret, public_key, jwks and keys name exactly one"},
 		{"secret " + testSecret, "no user store: give users_file or users_url"},
-		{"secret " + testSecret + "\nusers_file " + users + "\nusers_url http://127.0.0.1:1/{jwt.identity}", "users_file and users_url are both set"},
+		{"secret " + testSecret + "\nusers_file " + users + "\nusers_url http://127.0.0.1:1/{jwt.identity}", "users_file, users_url and store name exactly one"},
 		{"secret " + testSecret + "\nusers_file " + users + "\ncache_ttl 5m", "cache_ttl, cache_not_found_ttl, stale_if_error and cache_size apply to users_url"},
 		{"secret " + testSecret + "\nusers_url http://{jwt.identity}/x", "users_url: {jwt.identity} stands in the host"},
 		{"secret " + testSecret + "\nusers_url http://127.0.0.1:1/{jwt.user.id}", "users_url: {jwt.user.id} is not known before the user is loaded"},
@@ -520,19 +520,19 @@ func TestRefusedConfigs(t *testing.T) {
 		{"secret " + testSecret + "\nusers_file " + broken, "users_file: " + broken + ":3:2: unexpected end of JSON"},
 		{"public_key /no/such/key.pem\nusers_file " + users, "public_key: open /no/such/key.pem"},
 		{"jwks ftp://idp.example/keys\nusers_file " + users, `jwks: \"ftp://idp.example/keys\" is not an http or https URL`},
-		{"jwks http://127.0.0.1:1/keys\nsecret " + testSecret + "\nusers_file " + users, "give exactly one key source"},
+		{"jwks http://127.0.0.1:1/keys\nsecret " + testSecret + "\nusers_file " + users, "secret, public_key, jwks and keys name exactly one"},
 		{"secret " + testSecret + "\nalgorithms RS256\nusers_file " + users, "algorithms: the key cannot verify RS256"},
 		{"public_key " + pub + "\nalgorithms HS256\nusers_file " + users, "algorithms: the key cannot verify HS256"},
 		{"secret " + testSecret + "\nalgorithms HS999\nusers_file " + users, `algorithms: unknown alg \"HS999\"`},
 		{"secret " + testSecret + "\nalgorithms none\nusers_file " + users, `algorithms: alg \"none\" is never accepted`},
-		{"secret " + testSecret + "\nusers_file " + users + "\non_load_failure 99", `on_load_failure: status \"99\" is not a number from 200 to 599, at Caddyfile:`},
+		{"secret " + testSecret + "\nusers_file " + users + "\non_load_failure 99", `on_load_failure: status 99 is outside 200-599`},
 		{"secret " + testSecret + "\nusers_file " + users + "\nfrom body token", `from: unknown source \"body\"`},
 	} {
 		caddytest.AssertLoadError(t, site(c.body), "caddyfile", c.want)
 	}
 	// A bad status given as JSON is refused at provision, naming the field.
 	jsonConfig := fmt.Sprintf(`{"admin":{"listen":"localhost:%d"},"apps":{"http":{"servers":{"s":{"listen":[":%d"],"routes":[{"handle":[
-		{"handler":"jwt_user","secret":%q,"users_file":{"path":%q},"on_store_error":{"status_code":600}}]}]}}}}}`,
+		{"handler":"jwt_user","keys":{"source":"secret","secret":%q},"store":{"source":"file","path":%q},"on_store_error":{"status_code":600}}]}]}}}}}`,
 		adminPort, httpPort, testSecret, users)
 	caddytest.AssertLoadError(t, jsonConfig, "json", "on_store_error: status 600 is outside 200-599")
 }
@@ -542,8 +542,8 @@ func TestJSONConfig(t *testing.T) {
 	users := usersFile(t, `[{"email": "a@example.com", "roles": ["admin"]}]`)
 	tc := caddytest.NewTester(t)
 	tc.InitServer(fmt.Sprintf(`{"admin":{"listen":"localhost:%d"},"apps":{"http":{"servers":{"s":{"listen":[":%d"],"routes":[{"handle":[
-		{"handler":"jwt_user","from":[{"source":"header","name":"X-Token","scheme":""}],"secret":%q,
-		 "identity_claim":"email","users_file":{"path":%q,"key_field":"email"},
+		{"handler":"jwt_user","from":[{"source":"header","name":"X-Token","scheme":""}],"keys":{"source":"secret","secret":%q},
+		 "identity_claim":"email","store":{"source":"file","path":%q,"key_field":"email"},
 		 "on_load_failure":{"status_code":403,"body":"no"}},
 		{"handler":"static_response","body":"{jwt.identity} {jwt.user.roles}"}]}]}}}}}`,
 		adminPort, httpPort, testSecret, users), "json")

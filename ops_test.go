@@ -201,16 +201,16 @@ func TestAdminCacheAPI(t *testing.T) {
 			t.Fatalf("%s: %d %s", id, r.status, r.body)
 		}
 	}
-	var listing struct{ Stores []storeStats }
+	var listing struct{ Stores []StoreStats }
 	if code := admin(t, "GET", "/jwt-user/cache", &listing); code != 200 {
 		t.Fatalf("GET: %d", code)
 	}
-	var url, file *storeStats
+	var url, file *StoreStats
 	for i, s := range listing.Stores {
 		switch {
-		case s.Kind == "users_url" && s.Store == svc.URL:
+		case s.Kind == "http" && s.Store == svc.URL:
 			url = &listing.Stores[i]
-		case s.Kind == "users_file" && s.Store == users:
+		case s.Kind == "file" && s.Store == users:
 			file = &listing.Stores[i]
 		}
 	}

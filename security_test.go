@@ -272,7 +272,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	log jwtuser {
 		output file %s
 		level DEBUG
-		include http.handlers.jwt_user
+		include http.handlers.jwt_user http.jwt_user
 	}`, logFile), fmt.Sprintf(`
 :%d {
 	route /file {

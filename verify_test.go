@@ -3,30 +3,26 @@ package jwtuser
 import (
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
-
-	"go.uber.org/zap"
 )
 
 // newVerifier provisions h's key source and verifier as Caddy would.
 func newVerifier(t testing.TB, h Handler) *verifier {
 	t.Helper()
-	v, err := tryVerifier(h)
+	v, err := tryVerifier(t, h)
 	if err != nil {
 		t.Fatalf("provision: %v", err)
 	}
 	return v
 }
 
-func tryVerifier(h Handler) (*verifier, error) {
-	h.logger = zap.NewNop()
-	keys, err := h.provisionKeys()
-	if err != nil {
-		return nil, err
-	}
-	if err := h.provisionVerifier(keys); err != nil {
+// tryVerifier provisions h with no store of its own (a map stands in).
+func tryVerifier(t testing.TB, h Handler) (*verifier, error) {
+	t.Helper()
+	if err := provision(t, &h, mapStore{}); err != nil {
 		return nil, err
 	}
 	return h.verifier, nil
@@ -41,20 +37,20 @@ func TestEveryAlgFamilyVerifies(t *testing.T) {
 		alg     string
 		signKey any
 	}{
-		{"HS256", Handler{Secret: testSecret}, "HS256", []byte(testSecret)},
-		{"HS384", Handler{Secret: testSecret}, "HS384", []byte(testSecret)},
-		{"HS512", Handler{Secret: testSecret}, "HS512", []byte(testSecret)},
-		{"RS256 PKIX", Handler{PublicKey: pkixPEM(t, k.rsa)}, "RS256", k.rsa},
-		{"RS384 PKCS#1", Handler{PublicKey: pkcs1}, "RS384", k.rsa},
-		{"RS512 certificate", Handler{PublicKey: certPEM(t, k.rsa)}, "RS512", k.rsa},
-		{"PS256", Handler{PublicKey: pkixPEM(t, k.rsa)}, "PS256", k.rsa},
-		{"PS384", Handler{PublicKey: pkcs1}, "PS384", k.rsa},
-		{"PS512", Handler{PublicKey: pkixPEM(t, k.rsa)}, "PS512", k.rsa},
-		{"ES256", Handler{PublicKey: pkixPEM(t, k.p256)}, "ES256", k.p256},
-		{"ES384", Handler{PublicKey: pkixPEM(t, k.p384)}, "ES384", k.p384},
-		{"ES512", Handler{PublicKey: certPEM(t, k.p521)}, "ES512", k.p521},
-		{"EdDSA", Handler{PublicKey: pkixPEM(t, k.ed)}, "EdDSA", k.ed},
-		{"EdDSA certificate", Handler{PublicKey: certPEM(t, k.ed)}, "EdDSA", k.ed},
+		{"HS256", Handler{KeysRaw: secretKeys(testSecret)}, "HS256", []byte(testSecret)},
+		{"HS384", Handler{KeysRaw: secretKeys(testSecret)}, "HS384", []byte(testSecret)},
+		{"HS512", Handler{KeysRaw: secretKeys(testSecret)}, "HS512", []byte(testSecret)},
+		{"RS256 PKIX", Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.rsa))}, "RS256", k.rsa},
+		{"RS384 PKCS#1", Handler{KeysRaw: publicKeyKeys(pkcs1)}, "RS384", k.rsa},
+		{"RS512 certificate", Handler{KeysRaw: publicKeyKeys(certPEM(t, k.rsa))}, "RS512", k.rsa},
+		{"PS256", Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.rsa))}, "PS256", k.rsa},
+		{"PS384", Handler{KeysRaw: publicKeyKeys(pkcs1)}, "PS384", k.rsa},
+		{"PS512", Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.rsa))}, "PS512", k.rsa},
+		{"ES256", Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.p256))}, "ES256", k.p256},
+		{"ES384", Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.p384))}, "ES384", k.p384},
+		{"ES512", Handler{KeysRaw: publicKeyKeys(certPEM(t, k.p521))}, "ES512", k.p521},
+		{"EdDSA", Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.ed))}, "EdDSA", k.ed},
+		{"EdDSA certificate", Handler{KeysRaw: publicKeyKeys(certPEM(t, k.ed))}, "EdDSA", k.ed},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -87,14 +83,14 @@ func TestRSAPSSOnlyKeyServesOnlyPS(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := writePEM(t, "PUBLIC KEY", spki)
-	v := newVerifier(t, Handler{PublicKey: path})
+	v := newVerifier(t, Handler{KeysRaw: publicKeyKeys(path)})
 	if _, f := v.verify(signToken(t, "PS256", k.rsa, claimsFor("foo"), nil), time.Now()); f != nil {
 		t.Fatalf("PS256 refused: %s", f.reason)
 	}
 	if _, f := v.verify(signToken(t, "RS256", k.rsa, claimsFor("foo"), nil), time.Now()); f != errAlgNotAllowed {
 		t.Fatalf("RS256 with a PSS-only key: got %v", f)
 	}
-	if _, err := tryVerifier(Handler{PublicKey: path, Algorithms: []string{"RS256"}}); err == nil {
+	if _, err := tryVerifier(t, Handler{KeysRaw: publicKeyKeys(path), Algorithms: []string{"RS256"}}); err == nil {
 		t.Fatal("algorithms RS256 with a PSS-only key was accepted")
 	}
 }
@@ -104,7 +100,7 @@ func TestKeyFamilyDecidesTheAlgNotTheToken(t *testing.T) {
 	rsaPEM := pkixPEM(t, k.rsa)
 	pemBytes := mustRead(t, rsaPEM)
 	der, _ := x509.MarshalPKIXPublicKey(&k.rsa.PublicKey)
-	v := newVerifier(t, Handler{PublicKey: rsaPEM})
+	v := newVerifier(t, Handler{KeysRaw: publicKeyKeys(rsaPEM)})
 	claims := `{"sub":"admin","exp":` + itoa(time.Now().Unix()+600) + `}`
 	for name, raw := range map[string]string{
 		// The classic confusion: HMAC keyed with the public key's bytes.
@@ -123,14 +119,14 @@ func TestKeyFamilyDecidesTheAlgNotTheToken(t *testing.T) {
 		t.Errorf("foreign RSA key: got %v", f)
 	}
 	// A P-256 config refuses ES384 and ES512.
-	ec := newVerifier(t, Handler{PublicKey: pkixPEM(t, k.p256)})
+	ec := newVerifier(t, Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.p256))})
 	if _, f := ec.verify(signToken(t, "ES384", k.p384, claimsFor("a"), nil), time.Now()); f != errAlgNotAllowed {
 		t.Errorf("ES384 against P-256: got %v", f)
 	}
 }
 
 func TestAlgNoneIsNeverAccepted(t *testing.T) {
-	v := newVerifier(t, Handler{Secret: testSecret})
+	v := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret)})
 	payload := b64(`{"sub":"admin"}`)
 	for _, alg := range []string{"none", "None", "NONE", "nOnE"} {
 		header := b64(`{"alg":"` + alg + `","typ":"JWT"}`)
@@ -141,7 +137,7 @@ func TestAlgNoneIsNeverAccepted(t *testing.T) {
 		}
 	}
 	for _, cfg := range [][]string{{"none"}, {"NONE"}, {"HS256", "None"}} {
-		if _, err := tryVerifier(Handler{Secret: testSecret, Algorithms: cfg}); err == nil || !strings.Contains(err.Error(), "never accepted") {
+		if _, err := tryVerifier(t, Handler{KeysRaw: secretKeys(testSecret), Algorithms: cfg}); err == nil || !strings.Contains(err.Error(), "never accepted") {
 			t.Errorf("algorithms %v: got %v", cfg, err)
 		}
 	}
@@ -149,7 +145,7 @@ func TestAlgNoneIsNeverAccepted(t *testing.T) {
 
 func TestAlgorithmsAllowList(t *testing.T) {
 	k := getKeys(t)
-	v := newVerifier(t, Handler{PublicKey: pkixPEM(t, k.rsa), Algorithms: []string{"RS256"}})
+	v := newVerifier(t, Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.rsa)), Algorithms: []string{"RS256"}})
 	if _, f := v.verify(signToken(t, "RS256", k.rsa, claimsFor("a"), nil), time.Now()); f != nil {
 		t.Fatalf("RS256: %v", f)
 	}
@@ -162,12 +158,12 @@ func TestAlgorithmsAllowList(t *testing.T) {
 		h    Handler
 		want string
 	}{
-		{Handler{Secret: testSecret, Algorithms: []string{"RS256"}}, "cannot verify RS256"},
-		{Handler{Secret: testSecret, Algorithms: []string{"HS257"}}, "unknown alg"},
-		{Handler{PublicKey: pkixPEM(t, k.p256), Algorithms: []string{"ES384"}}, "cannot verify ES384"},
-		{Handler{PublicKey: pkixPEM(t, k.ed), Algorithms: []string{"HS256"}}, "cannot verify HS256"},
+		{Handler{KeysRaw: secretKeys(testSecret), Algorithms: []string{"RS256"}}, "cannot verify RS256"},
+		{Handler{KeysRaw: secretKeys(testSecret), Algorithms: []string{"HS257"}}, "unknown alg"},
+		{Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.p256)), Algorithms: []string{"ES384"}}, "cannot verify ES384"},
+		{Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.ed)), Algorithms: []string{"HS256"}}, "cannot verify HS256"},
 	} {
-		if _, err := tryVerifier(bad.h); err == nil || !strings.Contains(err.Error(), bad.want) || !strings.HasPrefix(err.Error(), "algorithms:") {
+		if _, err := tryVerifier(t, bad.h); err == nil || !strings.Contains(err.Error(), bad.want) || !strings.HasPrefix(err.Error(), "algorithms:") {
 			t.Errorf("%v: got %v, want %q", bad.h.Algorithms, err, bad.want)
 		}
 	}
@@ -181,19 +177,19 @@ func TestKeySourceErrors(t *testing.T) {
 		want string
 	}{
 		{Handler{}, "no key source: give secret, public_key or jwks"},
-		{Handler{Secret: "s", PublicKey: "/k.pem"}, "give exactly one key source"},
-		{Handler{PublicKey: "/does/not/exist.pem"}, "public_key: open /does/not/exist.pem"},
-		{Handler{PublicKey: privatePEM(t, k.rsa)}, "holds a private key"},
-		{Handler{PublicKey: garbage}, "public_key: " + garbage + ": parsing PUBLIC KEY"},
-		{Handler{Secret: "{env.JWT_USER_TEST_UNSET_VARIABLE}"}, "secret: the value is empty"},
+		{Handler{KeysRaw: json.RawMessage(`{"source":"vault"}`)}, "unknown module: http.jwt_user.keys.vault"},
+		{Handler{KeysRaw: publicKeyKeys("/does/not/exist.pem")}, "public_key: open /does/not/exist.pem"},
+		{Handler{KeysRaw: publicKeyKeys(privatePEM(t, k.rsa))}, "holds a private key"},
+		{Handler{KeysRaw: publicKeyKeys(garbage)}, "public_key: " + garbage + ": parsing PUBLIC KEY"},
+		{Handler{KeysRaw: secretKeys("{env.JWT_USER_TEST_UNSET_VARIABLE}")}, "secret: the value is empty"},
 	} {
-		_, err := tryVerifier(c.h)
+		_, err := tryVerifier(t, c.h)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("got %v, want %q", err, c.want)
 		}
 	}
 	t.Setenv("JWT_USER_TEST_SECRET", testSecret)
-	v := newVerifier(t, Handler{Secret: "{env.JWT_USER_TEST_SECRET}"})
+	v := newVerifier(t, Handler{KeysRaw: secretKeys("{env.JWT_USER_TEST_SECRET}")})
 	if _, f := v.verify(signToken(t, "HS256", []byte(testSecret), claimsFor("a"), nil), time.Now()); f != nil {
 		t.Fatalf("secret from {env.*}: %v", f)
 	}
@@ -202,8 +198,8 @@ func TestKeySourceErrors(t *testing.T) {
 func TestTimeClaims(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	sec := func(d time.Duration) string { return itoa(now.Add(d).Unix()) }
-	strict := newVerifier(t, Handler{Secret: testSecret})
-	lenient := newVerifier(t, Handler{Secret: testSecret, Leeway: caddyDuration(30 * time.Second)})
+	strict := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret)})
+	lenient := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret), Leeway: caddyDuration(30 * time.Second)})
 	cases := []struct {
 		name          string
 		claims        string
@@ -249,7 +245,7 @@ func TestTimeClaims(t *testing.T) {
 		}
 	}
 	// require_claims exp refuses a token without one.
-	req := newVerifier(t, Handler{Secret: testSecret, RequireClaims: []string{"exp"}})
+	req := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret), RequireClaims: []string{"exp"}})
 	raw := rawToken(t, `{"alg":"HS256"}`, `{"sub":"a"}`, []byte(testSecret))
 	if _, f := req.verify(raw, now); f == nil || f.reason != `Token is missing the "exp" claim` {
 		t.Errorf("require_claims exp: got %v", f)
@@ -259,7 +255,7 @@ func TestTimeClaims(t *testing.T) {
 // TestCheckOrder follows the contract: signature, crit, exp/nbf/iat, then
 // iss, aud, required and matched claims, then the identity.
 func TestCheckOrder(t *testing.T) {
-	v := newVerifier(t, Handler{Secret: testSecret, Issuers: []string{"good"}, Audiences: []string{"api"},
+	v := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret), Issuers: []string{"good"}, Audiences: []string{"api"},
 		RequireClaims: []string{"jti"}, Claims: map[string][]string{"b": {"1"}, "a": {"1"}}})
 	now := time.Now()
 	past, future := itoa(now.Add(-time.Hour).Unix()), itoa(now.Add(time.Hour).Unix())
@@ -292,7 +288,7 @@ func TestCheckOrder(t *testing.T) {
 
 func TestIssuerAudienceAndClaims(t *testing.T) {
 	v := newVerifier(t, Handler{
-		Secret:        testSecret,
+		KeysRaw:       secretKeys(testSecret),
 		Issuers:       []string{"https://issuer.example", "other"},
 		Audiences:     []string{"api"},
 		RequireClaims: []string{"jti"},
@@ -335,7 +331,7 @@ func TestIssuerAudienceAndClaims(t *testing.T) {
 }
 
 func TestIdentity(t *testing.T) {
-	v := newVerifier(t, Handler{Secret: testSecret})
+	v := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret)})
 	cases := []struct {
 		sub  string // JSON, or "" for absent
 		want string // identity, or the reason
@@ -371,7 +367,7 @@ func TestIdentity(t *testing.T) {
 			t.Errorf("sub %s: got %v, want %q", c.sub, f, c.want)
 		}
 	}
-	custom := newVerifier(t, Handler{Secret: testSecret, IdentityClaim: "user.email"})
+	custom := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret), IdentityClaim: "user.email"})
 	tok, f := custom.verify(rawToken(t, `{"alg":"HS256"}`, `{"sub":"x","user":{"email":"a@b.c"}}`, []byte(testSecret)), time.Now())
 	if f != nil || tok.identity != "a@b.c" {
 		t.Errorf("identity_claim user.email: got %v %v", tok, f)
@@ -382,7 +378,7 @@ func TestIdentity(t *testing.T) {
 }
 
 func TestMalformedTokens(t *testing.T) {
-	v := newVerifier(t, Handler{Secret: testSecret, MaxTokenSize: 2048})
+	v := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret), MaxTokenSize: 2048})
 	key := []byte(testSecret)
 	good := rawToken(t, `{"alg":"HS256"}`, `{"sub":"a"}`, key)
 	parts := strings.Split(good, ".")
@@ -430,7 +426,7 @@ func TestMalformedTokens(t *testing.T) {
 
 func TestCritAndKeyURLHeaders(t *testing.T) {
 	k := getKeys(t)
-	v := newVerifier(t, Handler{PublicKey: pkixPEM(t, k.rsa)})
+	v := newVerifier(t, Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.rsa))})
 	claims := claimsFor("foo")
 	for _, crit := range []any{[]string{"exp"}, []string{"b64"}, []string{"http://example.com/ext"}, []any{}, "exp", []any{1}, map[string]any{"x": 1}, nil} {
 		raw := signToken(t, "RS256", k.rsa, claims, map[string]any{"crit": crit})

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"sync"
@@ -17,14 +16,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 	"go.uber.org/zap"
 )
-
-// JWKS is the `jwks` key source: a JWK Set fetched from a URL and refreshed.
-type JWKS struct {
-	// The JWK Set's URL, e.g. an OpenID provider's jwks_uri.
-	URL string `json:"url"`
-	// How often the set is fetched again. Default: 10m.
-	Refresh caddy.Duration `json:"refresh,omitempty"`
-}
 
 const (
 	defaultJWKSRefresh = 10 * time.Minute
@@ -39,8 +30,6 @@ const (
 
 // asymmetricAlgs are what a JWK Set may serve: HMAC never.
 var asymmetricAlgs = slices.Concat(rsaAlgs, []string{"ES256", "ES384", "ES512"}, ed25519Algs)
-
-var errNoKeySet = errors.New("no key set fetched yet")
 
 // jwk is one usable key of a set.
 type jwk struct {
@@ -184,10 +173,6 @@ func (k *keySet) Destruct() error {
 	return nil
 }
 
-func (k *keySet) algorithms() []string { return asymmetricAlgs }
-
-func (k *keySet) generation() uint64 { return k.gen.Load() }
-
 // keys picks the keys for a token. An unknown kid (or no set at all)
 // triggers a refetch, at most once per guard interval, and waits for it.
 func (k *keySet) keys(alg, kid string) ([]any, error) {
@@ -205,7 +190,7 @@ func (k *keySet) keys(alg, kid string) ([]any, error) {
 	}
 	set := k.current.Load()
 	if set == nil {
-		return nil, errNoKeySet
+		return nil, ErrKeysUnavailable
 	}
 	keys, _ := set.candidates(alg, kid)
 	return keys, nil
@@ -264,29 +249,19 @@ func (k *keySet) fetchOnce() bool {
 func (k *keySet) download() (*jwkSet, int, error) {
 	ctx, cancel := context.WithTimeout(k.ctx, jwksFetchTimeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.url, nil)
-	if err != nil {
-		return nil, 0, err
-	}
-	req.Header.Set("Accept", "application/jwk-set+json, application/json")
-	req.Header.Set("User-Agent", storeUserAgent)
-	resp, err := k.client.Do(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return nil, 0, fmt.Errorf("status %d", resp.StatusCode)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, jwksMaxBody+1))
-	if err != nil {
-		return nil, 0, err
-	}
-	if len(body) > jwksMaxBody {
+	ans, err := boundedGet(ctx, k.client, k.url, jwksRequestHeader, jwksMaxBody)
+	switch {
+	case errors.Is(err, errBodyTooLarge):
 		return nil, 0, errors.New("the key set is larger than 1MiB")
+	case err != nil:
+		return nil, 0, err
+	case ans.status != http.StatusOK:
+		return nil, 0, fmt.Errorf("status %d", ans.status)
 	}
-	return parseJWKS(body)
+	return parseJWKS(ans.body)
 }
+
+var jwksRequestHeader = http.Header{"Accept": {"application/jwk-set+json, application/json"}}
 
 // run refreshes the set every interval, and retries with backoff after a
 // failure, until Destruct.
@@ -321,8 +296,5 @@ func (k *keySet) run() {
 	}
 }
 
-// Interface guards
-var (
-	_ keySource        = (*keySet)(nil)
-	_ caddy.Destructor = (*keySet)(nil)
-)
+// Interface guard
+var _ caddy.Destructor = (*keySet)(nil)

@@ -1,0 +1,212 @@
+package jwtuser
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
+)
+
+func init() {
+	caddy.RegisterModule(Handler{})
+}
+
+// Handler is the HTTP handler http.handlers.jwt_user (Caddyfile directive
+// jwt_user): it verifies the request's JWT, loads the user the token's
+// identity names and exposes both to the rest of the configuration, or
+// answers with the configured response when it cannot. It brings
+// flask-jwt-extended's user_lookup_loader and current_user to the edge.
+//
+// Placeholders, set for the handlers that follow and for failure responses:
+//
+//	{jwt.identity}        the token's identity
+//	{jwt.claims}          the verified claims, as compact JSON
+//	{jwt.claims.<path>}   a claim; <path> walks nested objects with dots
+//	{jwt.user}            the loaded user, as compact JSON
+//	{jwt.user.<path>}     a field of the loaded user
+//	{jwt.error}           in a failure response: why
+//	{http.auth.user.id}   the identity, as every Caddy auth module sets it
+//
+// Arrays are lists to the `expression` matcher and `a,b` as text; numbers
+// are plain decimal; an absent value is empty (an empty list to CEL).
+type Handler struct {
+	// Where the token is read, in order; the first source holding a token
+	// is used, and only it. Default: the Authorization header with the
+	// Bearer scheme (RFC 6750 §2.1).
+	From []TokenSource `json:"from,omitempty"`
+
+	// The key source: a guest module in http.jwt_user.keys (secret,
+	// public_key, jwks, or a third party's), named by its "source" field.
+	// Required.
+	KeysRaw json.RawMessage `json:"keys,omitempty" caddy:"namespace=http.jwt_user.keys inline_key=source"`
+	// Algs a token may use (RFC 7518 names). Default: every alg the key
+	// source serves. Refused at load: "none", an unknown alg, or one the
+	// key source cannot serve (an HMAC secret with RS256).
+	Algorithms []string `json:"algorithms,omitempty"`
+	// The token's iss (RFC 7519 §4.1.1) must equal one of these.
+	Issuers []string `json:"issuer,omitempty"`
+	// The token's aud (RFC 7519 §4.1.3, a string or an array) must contain
+	// one of these.
+	Audiences []string `json:"audience,omitempty"`
+	// Clock skew allowed for exp, nbf and iat, as a Caddy duration.
+	// Default: 0. Refused at load: negative.
+	Leeway caddy.Duration `json:"leeway,omitempty"`
+	// Claims a token must carry, e.g. exp (a token without exp is otherwise
+	// accepted, as flask-jwt-extended does).
+	RequireClaims []string `json:"require_claims,omitempty"`
+	// Claims that must equal one of the listed values (an array claim must
+	// contain one), e.g. {"type": ["access"]} refuses flask-jwt-extended's
+	// refresh tokens. Refused at load: a claim with no values.
+	Claims map[string][]string `json:"claims,omitempty"`
+	// The claim that names the user (flask-jwt-extended's
+	// JWT_IDENTITY_CLAIM). Default: sub.
+	IdentityClaim string `json:"identity_claim,omitempty"`
+	// Longest token accepted, in bytes; a longer one is an invalid token.
+	// Default: 8192. Refused at load: negative or over 1GiB.
+	MaxTokenSize int `json:"max_token_size,omitempty"`
+
+	// The user store: a guest module in http.jwt_user.stores (file, http,
+	// or a third party's), named by its "source" field. Required.
+	StoreRaw json.RawMessage `json:"store,omitempty" caddy:"namespace=http.jwt_user.stores inline_key=source"`
+	// How long a found user is cached, as a Caddy duration. Default: 1m; 0
+	// turns the cache off. A store's MaxAge (the HTTP store's Cache-Control
+	// max-age) wins. The cache settings apply to stores that are not in
+	// memory; with an in-memory store (the file store) they are refused.
+	CacheTTL *caddy.Duration `json:"cache_ttl,omitempty"`
+	// How long the store's "no such user" is cached. Default: 10s.
+	CacheNotFoundTTL *caddy.Duration `json:"cache_not_found_ttl,omitempty"`
+	// How long past its TTL a cached answer may still serve while the store
+	// fails (RFC 5861's stale-if-error). Default: 0.
+	StaleIfError caddy.Duration `json:"stale_if_error,omitempty"`
+	// How many found users the cache holds, least recently used evicted
+	// first; "no such user" answers get a tenth of it on their own.
+	// Default: 10000.
+	CacheSize int `json:"cache_size,omitempty"`
+
+	// With no token, pass the request on without a user (every jwt.*
+	// placeholder known and empty), as flask-jwt-extended's
+	// jwt_required(optional=True). A bad token is still refused.
+	Optional bool `json:"optional,omitempty"`
+
+	// When no source holds a token. Default: 401 {"msg":"<reason>"}, e.g.
+	// "Missing Authorization Header", with WWW-Authenticate: Bearer.
+	OnMissingToken *Response `json:"on_missing_token,omitempty"`
+	// When the token is malformed, badly signed, or fails a claim check.
+	// Default: 401 {"msg":"<reason>"}, e.g. "Signature verification
+	// failed", with WWW-Authenticate: Bearer error="invalid_token".
+	OnInvalidToken *Response `json:"on_invalid_token,omitempty"`
+	// When the token's exp has passed (with the leeway). Default: 401
+	// {"msg":"Token has expired"}. {jwt.identity} and {jwt.claims.*} are
+	// set: the signature was good.
+	OnExpiredToken *Response `json:"on_expired_token,omitempty"`
+	// When the store has no user for the identity (flask-jwt-extended's
+	// user_lookup_error_loader). Default: 401 {"msg":"Error loading the
+	// user <identity>"}.
+	OnLoadFailure *Response `json:"on_load_failure,omitempty"`
+	// When the store fails with no usable stale copy, or the key source has
+	// no keys yet. Default: 503 {"msg":"User store unavailable"} or
+	// {"msg":"Signing keys unavailable"}.
+	OnStoreError *Response `json:"on_store_error,omitempty"`
+
+	extractor *extractor
+	verifier  *verifier
+	// store answers ServeHTTP: the in-memory store itself, or the caching
+	// layer in front of a remote one (then also kept in cache).
+	store     Store
+	cache     *cachedStore
+	responses [numFailureKinds]*response
+	logger    *zap.Logger
+	// now is the clock; a seam for tests.
+	now func() time.Time
+}
+
+// CaddyModule returns the Caddy module information.
+func (Handler) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.handlers.jwt_user",
+		New: func() caddy.Module { return new(Handler) },
+	}
+}
+
+// ServeHTTP runs one request, in the contract's order: extract → verify →
+// identity → load → placeholders → next handler. The first failure answers
+// and stops the request; nothing refused reaches the next handler.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
+	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
+	st := attachState(r, repl)
+
+	// CORS pre-flight requests carry no credentials.
+	if r.Method == http.MethodOptions {
+		return next.ServeHTTP(w, r) // no user: every jwt.* placeholder is known and empty
+	}
+
+	// Extract.
+	raw, f := h.extractor.extract(r)
+	if f != nil {
+		if f.kind == missingToken && h.Optional {
+			requestsBy[outcomeAnonymous].Inc()
+			return next.ServeHTTP(w, r) // no user: every jwt.* placeholder is known and empty
+		}
+		return h.refuse(w, r, repl, st, f)
+	}
+
+	// Verify, identity included.
+	tok, f := h.verifier.verify(raw, h.now())
+	st.tok = tok // a good or an expired token only: its claims may be shown
+	if f != nil {
+		return h.refuse(w, r, repl, st, f)
+	}
+
+	// Load.
+	user, err := h.store.LoadUser(r.Context(), Token{tok})
+	if err == nil && !user.checked {
+		err = checkUser(&user)
+	}
+	switch {
+	case errors.Is(err, ErrUserNotFound):
+		return h.refuse(w, r, repl, st, &failure{kind: loadFailure, reason: "Error loading the user " + tok.identity})
+	case err != nil:
+		return h.refuse(w, r, repl, st, errStoreUnavailable)
+	}
+
+	// Placeholders: from here {jwt.user.*} and {http.auth.user.id} resolve.
+	st.user = user.JSON
+	requestsBy[outcomeOK].Inc()
+	if c := h.logger.Check(zap.DebugLevel, "user loaded"); c != nil {
+		c.Write(zap.String("identity", tok.identity))
+	}
+	return next.ServeHTTP(w, r)
+}
+
+// checkUser checks a user that reached the handler without the caching
+// layer's check: from an in-memory store other than the file store.
+func checkUser(u *User) error {
+	if checkJSON(u.JSON) != nil || u.JSON[skipJSONSpace(u.JSON, 0)] != '{' {
+		return &storeFailure{kind: "not_object"}
+	}
+	u.JSON = compactJSON(u.JSON)
+	return nil
+}
+
+// refuse answers with the response configured for f.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, st *requestState, f *failure) error {
+	st.reason = f.reason
+	requestsBy[outcomeOf[f.kind]].Inc()
+	if c := h.logger.Check(zap.DebugLevel, "request refused"); c != nil {
+		c.Write(zap.String("kind", responseDirectives[f.kind]), zap.String("reason", f.reason),
+			zap.String("remote_ip", r.RemoteAddr))
+	}
+	h.responses[f.kind].write(w, repl)
+	return nil
+}
+
+// Interface guards
+var (
+	_ caddy.Provisioner           = (*Handler)(nil)
+	_ caddy.CleanerUpper          = (*Handler)(nil)
+	_ caddyhttp.MiddlewareHandler = (*Handler)(nil)
+)

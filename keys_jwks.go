@@ -1,0 +1,136 @@
+package jwtuser
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+)
+
+func init() {
+	caddy.RegisterModule(JWKS{})
+}
+
+// JWKS is the key source http.jwt_user.keys.jwks: a JWK Set (RFC 7517)
+// fetched from a URL and kept fresh, as identity providers publish their
+// keys. It serves RS*, PS*, ES* and EdDSA; keys are chosen by kid, a token
+// without kid is tried against every key of its alg, a key without alg
+// serves the algs of its type, and keys with use "enc" are ignored.
+//
+// The set is fetched at load (a failure there is logged and retried, not
+// fatal; until a first set arrives, tokens get the store-error response
+// "Signing keys unavailable"), refreshed every Refresh, and fetched again
+// at once when a token names an unknown kid, at most once every 30s. A
+// failed or malformed fetch keeps the last good set. Configurations with
+// the same URL and interval share one set, so a caddy reload neither
+// refetches nor waits.
+//
+// Caddyfile: `jwks <url> [<refresh-interval>]` in jwt_user, or
+// `keys jwks <url> [<refresh-interval>]`.
+type JWKS struct {
+	// The JWK Set's http or https URL, e.g. an OpenID provider's jwks_uri.
+	// Global placeholders are resolved at provision. The set is never
+	// fetched from a URL a token names (jku, x5u).
+	URL string `json:"url"`
+	// How often the set is fetched again. Default: 10m; refused below 1s.
+	Refresh caddy.Duration `json:"refresh,omitempty"`
+
+	set     *keySet
+	poolKey string
+}
+
+// CaddyModule returns the Caddy module information.
+func (JWKS) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.jwt_user.keys.jwks",
+		New: func() caddy.Module { return new(JWKS) },
+	}
+}
+
+// keySetPool shares fetched JWK Sets across configurations with the same
+// URL and refresh interval.
+var keySetPool = caddy.NewUsagePool()
+
+// Provision takes the set from keySetPool, fetching it when no
+// configuration holds it yet.
+func (j *JWKS) Provision(ctx caddy.Context) error {
+	u := caddy.NewReplacer().ReplaceKnown(j.URL, "")
+	parsed, err := url.Parse(u)
+	if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
+		return fmt.Errorf("jwks: %q is not an http or https URL", u)
+	}
+	refresh := time.Duration(j.Refresh)
+	if refresh == 0 {
+		refresh = defaultJWKSRefresh
+	}
+	if refresh < time.Second {
+		return errors.New("jwks: the refresh interval must be at least 1s")
+	}
+	logger := ctx.Logger()
+	key := fmt.Sprintf("jwks:%s|%v", u, refresh)
+	v, _, err := keySetPool.LoadOrNew(key, func() (caddy.Destructor, error) {
+		ks := newKeySet(u, refresh, logger)
+		ks.start()
+		return ks, nil
+	})
+	if err != nil {
+		return fmt.Errorf("jwks: %v", err)
+	}
+	j.poolKey, j.set = key, v.(*keySet)
+	j.set.setLogger(logger)
+	return nil
+}
+
+// Cleanup lets go of the set; the last configuration using it stops its
+// fetches.
+func (j *JWKS) Cleanup() error {
+	if j.poolKey == "" {
+		return nil
+	}
+	_, err := keySetPool.Delete(j.poolKey)
+	j.poolKey = ""
+	return err
+}
+
+// Algorithms lists the asymmetric algs: a JWK Set never serves HMAC.
+func (j *JWKS) Algorithms() []string { return asymmetricAlgs }
+
+// Keys picks the keys for a token; an unknown kid triggers a guarded
+// refetch, waited for. ErrKeysUnavailable until a first set is fetched.
+func (j *JWKS) Keys(alg, kid string) ([]any, error) { return j.set.keys(alg, kid) }
+
+// Generation counts changes of the set.
+func (j *JWKS) Generation() uint64 { return j.set.gen.Load() }
+
+// UnmarshalCaddyfile reads `jwks <url> [<refresh-interval>]`.
+func (j *JWKS) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // jwks
+	name := d.Val()
+	args := d.RemainingArgs()
+	if len(args) < 1 || len(args) > 2 {
+		return d.ArgErr()
+	}
+	j.URL = args[0]
+	if len(args) == 2 {
+		dur, err := caddy.ParseDuration(args[1])
+		if err != nil {
+			return d.Errf("%s: %q is not a refresh interval", name, args[1])
+		}
+		j.Refresh = caddy.Duration(dur)
+	}
+	if d.NextBlock(d.Nesting()) {
+		return d.Errf("%s: takes no block", name)
+	}
+	return nil
+}
+
+// Interface guards
+var (
+	_ KeySource             = (*JWKS)(nil)
+	_ caddy.Provisioner     = (*JWKS)(nil)
+	_ caddy.CleanerUpper    = (*JWKS)(nil)
+	_ caddyfile.Unmarshaler = (*JWKS)(nil)
+)

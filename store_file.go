@@ -1,0 +1,261 @@
+package jwtuser
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"go.uber.org/zap"
+)
+
+func init() {
+	caddy.RegisterModule(UsersFile{})
+}
+
+// UsersFile is the store http.jwt_user.stores.file: users from a JSON file
+// held in memory. The file is either an object whose keys are identities
+// and whose values are user objects ({"foo": {"roles": ["admin"]}}), or an
+// array of user objects, each found by its KeyField. A leading UTF-8 byte
+// order mark is skipped.
+//
+// The file is watched: a change is loaded and swapped in atomically once it
+// has held still for a poll interval (1s), so within about two seconds. A
+// change that does not parse, a removed file, or a directory in its place
+// keeps the last good users and logs one error; a file created again is
+// loaded. Refused at load: a file that cannot be read or parsed, naming the
+// file and the error's line:column, and a duplicate identity.
+//
+// The store is in memory (InMemoryStore): no cache stands in front of it,
+// so the cache settings are refused with it. Configurations naming the same
+// file share one copy of the users, so a caddy reload does not reread it.
+//
+// Caddyfile: `users_file <path> [<key-field>]` in jwt_user, or
+// `store file <path> [<key-field>]`.
+type UsersFile struct {
+	// Path of the JSON file. Global placeholders are resolved at load.
+	Path string `json:"path"`
+	// With an array, the field of each user that holds its identity (a
+	// non-empty string or a whole number). Default: id.
+	KeyField string `json:"key_field,omitempty"`
+
+	shared  *fileStore
+	poolKey string
+}
+
+// CaddyModule returns the Caddy module information.
+func (UsersFile) CaddyModule() caddy.ModuleInfo {
+	return caddy.ModuleInfo{
+		ID:  "http.jwt_user.stores.file",
+		New: func() caddy.Module { return new(UsersFile) },
+	}
+}
+
+// Provision takes the users from storePool, loading the file when no
+// configuration holds it yet.
+func (f *UsersFile) Provision(ctx caddy.Context) error {
+	path := caddy.NewReplacer().ReplaceKnown(f.Path, "")
+	if path == "" {
+		return errors.New("users_file: the path is empty")
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	logger := ctx.Logger()
+	key := "users_file:" + path + "\x00" + f.KeyField
+	v, _, err := storePool.LoadOrNew(key, func() (caddy.Destructor, error) {
+		return newFileStore(path, f.KeyField, logger)
+	})
+	if err != nil {
+		return fmt.Errorf("users_file: %v", err)
+	}
+	f.poolKey, f.shared = key, v.(*fileStore)
+	f.shared.logger.Store(logger)
+	return nil
+}
+
+// Cleanup lets go of the users; the last configuration using the file
+// stops its watcher.
+func (f *UsersFile) Cleanup() error {
+	if f.poolKey == "" {
+		return nil
+	}
+	_, err := storePool.Delete(f.poolKey)
+	f.poolKey = ""
+	return err
+}
+
+// LoadUser looks the identity up in memory.
+func (f *UsersFile) LoadUser(_ context.Context, tok Token) (User, error) {
+	user, ok := (*f.shared.users.Load())[tok.Identity()]
+	if !ok {
+		return User{}, ErrUserNotFound
+	}
+	return User{JSON: user, checked: true}, nil
+}
+
+// InMemory marks the store as needing no cache.
+func (*UsersFile) InMemory() {}
+
+// Describe names the file.
+func (f *UsersFile) Describe() string { return f.shared.path }
+
+// UnmarshalCaddyfile reads `users_file <path> [<key-field>]`.
+func (f *UsersFile) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
+	d.Next() // users_file
+	args := d.RemainingArgs()
+	if len(args) < 1 || len(args) > 2 {
+		return d.ArgErr()
+	}
+	f.Path = args[0]
+	if len(args) == 2 {
+		f.KeyField = args[1]
+	}
+	if d.NextBlock(d.Nesting()) {
+		return d.Errf("users_file: takes no block")
+	}
+	return nil
+}
+
+// usersFilePoll is how often the users file is checked for changes. A change
+// is loaded once it has been stable for one interval, so a reader never
+// catches an editor halfway through writing.
+var usersFilePoll atomic.Int64 // nanoseconds
+
+func init() { usersFilePoll.Store(int64(time.Second)) }
+
+// fileStore serves users from a JSON file held in memory, swapped atomically
+// when the file changes. A change that does not load keeps the last good
+// users.
+type fileStore struct {
+	path, keyField string
+	logger         atomic.Pointer[zap.Logger]
+	users          atomic.Pointer[map[string]string]
+
+	// watch state, owned by the watching goroutine
+	loaded, seen fileStamp
+	missing      bool
+	// stop ends the watcher; done closes when it has returned.
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// fileStamp tells whether a file changed since it was last read.
+type fileStamp struct{ info os.FileInfo }
+
+func (a fileStamp) same(b fileStamp) bool {
+	if a.info == nil || b.info == nil {
+		return a.info == b.info
+	}
+	return os.SameFile(a.info, b.info) && a.info.Size() == b.info.Size() && a.info.ModTime().Equal(b.info.ModTime())
+}
+
+func statFile(path string) (fileStamp, error) {
+	info, err := os.Stat(path)
+	if err != nil {
+		return fileStamp{}, err
+	}
+	return fileStamp{info: info}, nil
+}
+
+// newFileStore loads path and starts watching it; a file that does not load
+// is an error, naming the file and, for bad JSON, the line:column.
+func newFileStore(path, keyField string, logger *zap.Logger) (*fileStore, error) {
+	if keyField == "" {
+		keyField = "id"
+	}
+	s := &fileStore{path: path, keyField: keyField, done: make(chan struct{})}
+	s.logger.Store(logger)
+	stamp, err := statFile(path)
+	if err != nil {
+		return nil, err
+	}
+	users, err := readUsersFile(path, keyField)
+	if err != nil {
+		return nil, err
+	}
+	s.loaded, s.seen = stamp, stamp
+	s.users.Store(&users)
+	// The store is shared by every configuration that names the same file
+	// and outlives each of them, so the watcher has its own lifetime,
+	// ended by Destruct.
+	ctx, stop := context.WithCancel(context.Background())
+	s.stop = stop
+	go s.watch(ctx)
+	return s, nil
+}
+
+// Destruct stops the watcher when no configuration uses the file any more.
+func (s *fileStore) Destruct() error {
+	s.stop()
+	<-s.done
+	return nil
+}
+
+// stats reports the users held, for the admin API.
+func (s *fileStore) stats() StoreStats {
+	return StoreStats{Kind: "file", Store: s.path, Entries: len(*s.users.Load())}
+}
+
+// watch reloads the file when it changes, until ctx ends.
+func (s *fileStore) watch(ctx context.Context) {
+	defer close(s.done)
+	ticker := time.NewTicker(time.Duration(usersFilePoll.Load()))
+	defer ticker.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-ticker.C:
+			s.check()
+		}
+	}
+}
+
+// check is one poll: it loads the file once a change has held still for a
+// poll interval, and reports each failure once.
+func (s *fileStore) check() {
+	stamp, err := statFile(s.path)
+	if err != nil {
+		if !s.missing {
+			s.missing = true
+			s.logger.Load().Error("users file unavailable; keeping the last good users",
+				zap.String("file", s.path), zap.Error(err))
+		}
+		s.loaded, s.seen = fileStamp{}, fileStamp{}
+		return
+	}
+	s.missing = false
+	if stamp.same(s.loaded) {
+		return
+	}
+	if !stamp.same(s.seen) {
+		s.seen = stamp
+		return
+	}
+	s.loaded = stamp
+	users, err := readUsersFile(s.path, s.keyField)
+	if err != nil {
+		s.logger.Load().Error("users file did not load; keeping the last good users",
+			zap.String("file", s.path), zap.Error(err))
+		return
+	}
+	s.users.Store(&users)
+	s.logger.Load().Info("users file reloaded", zap.String("file", s.path), zap.Int("users", len(users)))
+}
+
+// Interface guards
+var (
+	_ InMemoryStore         = (*UsersFile)(nil)
+	_ StoreDescriber        = (*UsersFile)(nil)
+	_ caddy.Provisioner     = (*UsersFile)(nil)
+	_ caddy.CleanerUpper    = (*UsersFile)(nil)
+	_ caddyfile.Unmarshaler = (*UsersFile)(nil)
+	_ statsReporter         = (*fileStore)(nil)
+	_ caddy.Destructor      = (*fileStore)(nil)
+)
