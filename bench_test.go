@@ -139,8 +139,8 @@ func BenchmarkServeHTTP(b *testing.B) {
 // matchers and request_header lines would.
 func BenchmarkPlaceholders(b *testing.B) {
 	st := &requestState{
-		tok:  &token{identity: "foo", payload: `{"sub":"foo","type":"access","org":{"name":"Acme"},"exp":1800000000}`},
-		user: `{"username":"foo","roles":["admin","staff"],"level":3,"address":{"city":"Paris","zip":"75001"}}`,
+		tok:  &token{identity: "foo", payload: mustJSON(`{"sub":"foo","type":"access","org":{"name":"Acme"},"exp":1800000000}`)},
+		user: mustJSON(`{"username":"foo","roles":["admin","staff"],"level":3,"address":{"city":"Paris","zip":"75001"}}`),
 	}
 	for _, key := range []string{"jwt.identity", "jwt.user.username", "jwt.user.roles", "jwt.user.level", "jwt.user.address.city", "jwt.user", "jwt.claims.org.name"} {
 		b.Run(key, func(b *testing.B) {

@@ -4,6 +4,8 @@ import (
 	"container/list"
 	"sync"
 	"time"
+
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 )
 
 // userCache remembers what a remote store answered, so a user is fetched
@@ -23,7 +25,7 @@ type userCache struct {
 type cacheEntry struct {
 	key      string
 	identity string
-	user     string // compact JSON; "" when the store said no such user
+	user     rawjson.Text // compact JSON object; zero when the store said no such user
 	found    bool
 	// fresh until expires; usable while the store fails until staleUntil
 	expires, staleUntil time.Time
@@ -68,7 +70,7 @@ func (c *userCache) get(key string) (e *cacheEntry, fresh bool) {
 }
 
 // putFound caches a user for ttl (the store's max-age when it gave one).
-func (c *userCache) putFound(key, identity, user string, ttl time.Duration) {
+func (c *userCache) putFound(key, identity string, user rawjson.Text, ttl time.Duration) {
 	if ttl <= 0 {
 		return
 	}

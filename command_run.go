@@ -133,7 +133,7 @@ func verifyToken(out io.Writer, h *Handler, raw string, now time.Time) (int, err
 	}
 	tok, f := h.verifier.verify(raw, now)
 	if tok != nil {
-		fmt.Fprintf(out, "header: %s\nclaims: %s\n", indentJSON(tok.header), indentJSON(tok.payload))
+		fmt.Fprintf(out, "header: %s\nclaims: %s\n", indentJSON(tok.header.String()), indentJSON(tok.payload.String()))
 		if tok.identity != "" {
 			fmt.Fprintf(out, "identity: %s\n", tok.identity)
 		}
@@ -155,8 +155,8 @@ func lookupUser(out io.Writer, h *Handler, identity string) (int, error) {
 		return 0, err
 	}
 	defer stop()
-	user, err := h.store.LoadUser(context.Background(), Token{&token{identity: identity, payload: "{}"}})
-	if err == nil && !user.checked {
+	user, err := h.store.LoadUser(context.Background(), Token{&token{identity: identity, payload: noClaims}})
+	if err == nil && !user.hasText() {
 		err = checkUser(&user)
 	}
 	switch {

@@ -1,3 +1,14 @@
 // Package jwtuser is a Caddy HTTP handler that verifies a request's JWT, loads
 // the user the token names and exposes both as placeholders.
+//
+// JSON is read two ways. At the edges — the configuration, JWK Sets, the
+// admin API, the command line — with encoding/json, where convenience
+// matters and inputs are small or trusted. On the request path — token
+// headers and payloads, users from a store or the users file, the
+// placeholders read from them — with internal/rawjson, which keeps each as
+// its checked JSON text and reads it in place without allocating, and which
+// refuses what encoding/json lets pass (duplicate member names, invalid
+// UTF-8, deep nesting). There only a rawjson.Text, made by rawjson.Check or
+// by the readers of a Text, is ever read; see internal/rawjson's package
+// documentation for why.
 package jwtuser

@@ -10,6 +10,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 )
 
 // The fuzz targets run their seed corpus with every `go test`; run one for
@@ -69,8 +70,10 @@ func FuzzVerify(f *testing.F) {
 			if (fail == nil && tok.identity == "") || strings.ContainsFunc(tok.identity, isHeaderUnsafe) {
 				t.Fatalf("identity %q accepted", tok.identity)
 			}
-			if checkJSON(tok.payload) != nil || checkJSON(tok.header) != nil {
-				t.Fatal("an unchecked payload was accepted")
+			for _, text := range []rawjson.Text{tok.payload, tok.header} {
+				if again, err := rawjson.Check(text.String()); err != nil || again.Kind() != '{' {
+					t.Fatalf("an unchecked header or payload was accepted: %q", text)
+				}
 			}
 			st := &requestState{tok: tok}
 			for _, key := range []string{"jwt.claims", "jwt.claims.sub", "jwt.claims.aud", "jwt.claims.exp", "jwt.identity"} {
@@ -143,7 +146,7 @@ func FuzzParseUsers(f *testing.F) {
 			return
 		}
 		for id, user := range users {
-			if checkJSON(user) != nil || user[0] != '{' || compactJSON(user) != user {
+			if _, err := rawjson.Check(user.String()); err != nil || user.Kind() != '{' || user.Compact() != user {
 				t.Fatalf("user %q is not a compact object: %q", id, user)
 			}
 		}
@@ -165,11 +168,12 @@ func FuzzPlaceholders(f *testing.F) {
 	}
 	body := parseTemplate(`{"msg":"{jwt.user.f}","all":"{jwt.user}","id":"{jwt.identity}"}`, true)
 	f.Fuzz(func(t *testing.T, user, path string) {
-		if checkJSON(user) != nil || user[skipJSONSpace(user, 0)] != '{' || strings.ContainsAny(path, "{}") {
+		doc, err := rawjson.Check(user)
+		if err != nil || doc.Kind() != '{' || strings.ContainsAny(path, "{}") {
 			return
 		}
-		user = compactJSON(strings.TrimSpace(user))
-		st := &requestState{user: user, tok: &token{identity: path, payload: user}}
+		doc = doc.Compact()
+		st := &requestState{user: doc, tok: &token{identity: path, payload: doc}}
 		repl := caddy.NewEmptyReplacer()
 		repl.Map(st.placeholder)
 		text, known := repl.GetString("jwt.user." + path)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 	"go.uber.org/zap"
 )
 
@@ -163,7 +164,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 
 	// Load.
 	user, err := h.store.LoadUser(r.Context(), Token{tok})
-	if err == nil && !user.checked {
+	if err == nil && !user.hasText() {
 		err = checkUser(&user)
 	}
 	switch {
@@ -174,7 +175,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 
 	// Placeholders: from here {jwt.user.*} and {http.auth.user.id} resolve.
-	st.user = user.JSON
+	st.user = user.text
 	requestsBy[outcomeOK].Inc()
 	if c := h.logger.Check(zap.DebugLevel, "user loaded"); c != nil {
 		c.Write(zap.String("identity", tok.identity))
@@ -182,13 +183,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	return next.ServeHTTP(w, r)
 }
 
-// checkUser checks a user that reached the handler without the caching
-// layer's check: from an in-memory store other than the file store.
+// checkUser makes u.text from u.JSON for a user that arrives without it
+// (see User.hasText): from an in-memory store other than the file store.
 func checkUser(u *User) error {
-	if checkJSON(u.JSON) != nil || u.JSON[skipJSONSpace(u.JSON, 0)] != '{' {
+	text, err := rawjson.Check(u.JSON)
+	if err != nil || text.Kind() != '{' {
 		return &storeFailure{kind: "not_object"}
 	}
-	u.JSON = compactJSON(u.JSON)
+	u.text = text.Compact()
+	u.JSON = u.text.String()
 	return nil
 }
 

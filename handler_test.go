@@ -116,3 +116,35 @@ func TestInvalidTokenShowsNoClaims(t *testing.T) {
 		t.Fatalf("forged: got %q", w.Body)
 	}
 }
+
+// A user that comes without its checked text is checked and compacted
+// before use; one whose JSON a store changed after taking it from the file
+// store no longer counts as checked.
+func TestCheckUser(t *testing.T) {
+	u := User{JSON: " {\"name\": \"foo\", \"roles\": [ \"admin\" ]}\n"}
+	if u.hasText() {
+		t.Fatal("a store's User counts as checked")
+	}
+	if err := checkUser(&u); err != nil || u.JSON != `{"name":"foo","roles":["admin"]}` || !u.hasText() {
+		t.Fatalf("checkUser: %v, JSON %q, text %q", err, u.JSON, u.text)
+	}
+	for _, bad := range []string{``, `{`, `[]`, `"foo"`, `{"a":1,"a":2}`, "{\"a\":\"\xff\"}"} {
+		u := User{JSON: bad}
+		var sf *storeFailure
+		if err := checkUser(&u); !errors.As(err, &sf) || sf.kind != "not_object" || !u.text.IsZero() {
+			t.Errorf("%q: got %v, text %q", bad, err, u.text)
+		}
+	}
+	users, err := parseUsers(`{"foo": {"name": "foo"}}`, "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u = User{JSON: users["foo"].String(), text: users["foo"]}
+	if !u.hasText() {
+		t.Fatal("the file store's user does not count as checked")
+	}
+	u.JSON = `{"name":"bar"}`
+	if u.hasText() {
+		t.Fatal("a user whose JSON changed still counts as checked")
+	}
+}

@@ -14,6 +14,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 	"go.uber.org/zap"
 )
 
@@ -161,6 +163,16 @@ func claimsFor(sub any) map[string]any {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// mustJSON is the tests' way to make a rawjson.Text from a literal, as the
+// request path does: through rawjson.Check. It panics on text Check refuses.
+func mustJSON(s string) rawjson.Text {
+	text, err := rawjson.Check(s)
+	if err != nil {
+		panic(fmt.Sprintf("test error: %q is not checked JSON: %v", s, err))
+	}
+	return text
+}
 
 func caddyDuration(d time.Duration) caddy.Duration { return caddy.Duration(d) }
 

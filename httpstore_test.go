@@ -108,7 +108,7 @@ func newTestHTTPStore(t testing.TB, template string, o storeOptions) (*testHTTPS
 }
 
 func tokenFor(identity string) *token {
-	return &token{identity: identity, payload: `{"sub":"` + identity + `","tenant":"acme"}`}
+	return &token{identity: identity, payload: mustJSON(`{"sub":"` + identity + `","tenant":"acme"}`)}
 }
 
 func jsonUser(w http.ResponseWriter, r *http.Request) {
@@ -196,7 +196,7 @@ func TestHTTPStoreEscapesIdentities(t *testing.T) {
 	})
 	s, _ := newTestHTTPStore(t, svc.URL+"/users/{jwt.identity}/profile?tenant={jwt.claims.tenant}&id={jwt.identity}", storeOptions{})
 	for _, id := range []string{"../admin", "..", ".", "a/b", "x?y=1", "%2e%2e", "é", "a b", "a\nb", "a#b", "a&tenant=evil", "a;b", `a"b`, "a+b"} {
-		if _, err := s.lookup(context.Background(), &token{identity: id, payload: `{"tenant":"t&x=1"}`}); err != nil {
+		if _, err := s.lookup(context.Background(), &token{identity: id, payload: mustJSON(`{"tenant":"t&x=1"}`)}); err != nil {
 			t.Fatalf("%q: %v", id, err)
 		}
 		u := <-received

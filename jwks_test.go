@@ -355,7 +355,7 @@ func TestTokenCache(t *testing.T) {
 
 func TestTokenCacheIsBounded(t *testing.T) {
 	c := newTokenCache(100, 1<<20)
-	tok := &token{payload: `{"sub":"x"}`, header: `{"alg":"HS256"}`}
+	tok := &token{payload: mustJSON(`{"sub":"x"}`), header: mustJSON(`{"alg":"HS256"}`)}
 	for i := 0; i < 1000; i++ {
 		c.put("token-"+itoa(int64(i)), tok, 0)
 	}

@@ -6,6 +6,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 )
 
 // requestState is what one request's jwt.* placeholders read. Values are
@@ -14,8 +15,8 @@ import (
 type requestState struct {
 	// tok is the verified token; nil when none came or it is not trusted.
 	tok *token
-	// user is the loaded user as compact JSON; "" when none.
-	user string
+	// user is the loaded user as compact JSON; the zero Text when none.
+	user rawjson.Text
 	// reason is {jwt.error} in a failure response.
 	reason string
 }
@@ -60,7 +61,7 @@ func (st *requestState) placeholder(key string) (any, bool) {
 			// Caddy's access log writes it as user_id. Only a loaded user
 			// has one; a value set by an earlier handler (vars, another
 			// auth module) is static and wins.
-			if st.tok == nil || st.user == "" {
+			if st.tok == nil || st.user.IsZero() {
 				return "", true
 			}
 			return st.tok.identity, true
@@ -95,13 +96,13 @@ func (st *requestState) placeholder(key string) (any, bool) {
 	return nil, false
 }
 
-// lookupValue is the placeholder value at path in a checked JSON object; an
-// absent path is empty text and an empty list to the expression matcher.
-func lookupValue(doc, path string) any {
-	if doc == "" {
+// lookupValue is the placeholder value at path in a JSON object; an absent
+// path is empty text and an empty list to the expression matcher.
+func lookupValue(doc rawjson.Text, path string) any {
+	if doc.IsZero() {
 		return emptyList
 	}
-	raw, ok := jsonPath(doc, path)
+	raw, ok := doc.Path(path)
 	if !ok {
 		return emptyList
 	}
@@ -134,14 +135,14 @@ func (l valueList) String() string {
 // an error.
 var emptyList = valueList{}
 
-// placeholderValue converts a checked JSON value: strings as they are,
-// numbers as numbers (plain decimal text), booleans, arrays as lists, objects
-// as compact JSON, null as empty.
-func placeholderValue(raw string) any {
-	switch raw[0] {
+// placeholderValue converts a JSON value: strings as they are, numbers as
+// numbers (plain decimal text), booleans, arrays as lists, objects as compact
+// JSON, null as empty.
+func placeholderValue(raw rawjson.Text) any {
+	switch raw.Kind() {
 	case '[':
 		list := valueList{}
-		jsonElements(raw, func(el string) bool {
+		raw.Elements(func(el rawjson.Text) bool {
 			list = append(list, elementValue(el))
 			return true
 		})
@@ -154,10 +155,10 @@ func placeholderValue(raw string) any {
 
 // elementValue converts one array element; an array inside an array stays
 // JSON text.
-func elementValue(raw string) any {
-	switch raw[0] {
+func elementValue(raw rawjson.Text) any {
+	switch raw.Kind() {
 	case '"':
-		return headerSafe(jsonUnquote(raw))
+		return headerSafe(raw.Unquote())
 	case '{', '[':
 		return jsonText(raw)
 	case 't':
@@ -167,14 +168,14 @@ func elementValue(raw string) any {
 	case 'n':
 		return nil
 	}
-	return numberValue(raw)
+	return raw.NumberValue()
 }
 
-// jsonText is a checked JSON value as placeholder text: compact, and with
-// DEL, which JSON lets stand raw in a string, written as \u007f, so the text
-// is as safe in a header as any other value.
-func jsonText(raw string) string {
-	s := compactJSON(raw)
+// jsonText is a JSON value as placeholder text: compact, and with DEL, which
+// JSON lets stand raw in a string, written as \u007f, so the text is as safe
+// in a header as any other value.
+func jsonText(raw rawjson.Text) string {
+	s := raw.Compact().String()
 	if strings.IndexByte(s, 0x7f) < 0 {
 		return s
 	}

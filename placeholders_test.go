@@ -16,7 +16,7 @@ func TestPlaceholderValues(t *testing.T) {
 		`"matrix":[[1,2],[3]],"mixed":["a",1,true,null,{"k":"v"}],"evil":"line\r\nX-Injected: 1\u0000","ctl":"a\u0001b\u007fc\td","quote":"say \"hi\"",` +
 		`"https://example.com/roles":["ns"],"empty":[]}`
 	payload := `{"sub":"foo", "realm" : {"roles":["staff"]}, "n":1e3}`
-	st := &requestState{tok: &token{payload: payload, identity: "foo"}, user: user, reason: "why"}
+	st := &requestState{tok: &token{payload: mustJSON(payload), identity: "foo"}, user: mustJSON(user), reason: "why"}
 	repl := caddy.NewReplacer()
 	repl.Map(st.placeholder)
 

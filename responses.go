@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 )
 
 // Response is the answer to one kind of failure.
@@ -185,7 +186,7 @@ func (t template) render(repl *caddy.Replacer) string {
 			continue
 		}
 		if t.json {
-			jsonQuoteTo(&b, caddy.ToString(v))
+			rawjson.QuoteTo(&b, caddy.ToString(v))
 		} else {
 			b.WriteString(caddy.ToString(v))
 		}

@@ -11,7 +11,7 @@ import (
 
 func TestTemplateRendering(t *testing.T) {
 	repl := caddy.NewReplacer()
-	st := &requestState{tok: &token{identity: `a"b\c` + "\n", payload: `{"sub":"x"}`}, reason: "why"}
+	st := &requestState{tok: &token{identity: `a"b\c` + "\n", payload: mustJSON(`{"sub":"x"}`)}, reason: "why"}
 	repl.Map(st.placeholder)
 	repl.Set("custom.value", `</script>&`)
 	cases := []struct {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 )
 
 // Store loads the user a verified token names. Stores are guest modules in
@@ -55,10 +56,16 @@ type User struct {
 	// no-cache or max-age=0 from the HTTP store).
 	NoStore bool
 
-	// checked: JSON is checked, compact JSON object text (the file store's
-	// users, the cache's entries); any other is checked before use.
-	checked bool
+	// text, when not zero, is JSON as checked, compact JSON object text (the
+	// file store's users, the cache's entries); a User without it is
+	// checked before use.
+	text rawjson.Text
 }
+
+// hasText reports whether u comes with its checked text: set, and still
+// what JSON holds (a store may change JSON in a User it took from another
+// store, such as the file store, that sets text).
+func (u *User) hasText() bool { return !u.text.IsZero() && u.text.String() == u.JSON }
 
 // InMemoryStore is a Store that already holds every user in memory and
 // answers as fast as a cache hit, such as the file store. The handler calls

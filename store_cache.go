@@ -1,17 +1,16 @@
 package jwtuser
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 	"go.uber.org/zap"
 	"golang.org/x/sync/singleflight"
 )
@@ -162,7 +161,7 @@ func (e *cacheEntry) answer() (User, error) {
 	if !e.found {
 		return User{}, ErrUserNotFound
 	}
-	return User{JSON: e.user, checked: true}, nil
+	return User{JSON: e.user.String(), text: e.user}, nil
 }
 
 // load asks the store and records the answer; while the store fails, a
@@ -189,9 +188,9 @@ func (s *cachedStore) load(key string, tok Token) (*cacheEntry, error) {
 			ttl = user.MaxAge
 		}
 		if c != nil {
-			c.putFound(key, identity, user.JSON, ttl)
+			c.putFound(key, identity, user.text, ttl)
 		}
-		return &cacheEntry{user: user.JSON, found: true}, nil
+		return &cacheEntry{user: user.text, found: true}, nil
 	case errors.Is(err, ErrUserNotFound):
 		s.recovered()
 		if c != nil {
@@ -218,15 +217,15 @@ func (s *cachedStore) ask(tok Token) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	if checkJSON(user.JSON) != nil {
+	text, err := rawjson.Check(user.JSON)
+	if err != nil {
 		return User{}, &storeFailure{kind: "not_json"}
 	}
-	if user.JSON[skipJSONSpace(user.JSON, 0)] != '{' {
+	if text.Kind() != '{' {
 		return User{}, &storeFailure{kind: "not_object"}
 	}
-	var b bytes.Buffer
-	_ = json.Compact(&b, []byte(user.JSON)) // checked above: cannot fail
-	user.JSON = b.String()
+	user.text = text.Compact()
+	user.JSON = user.text.String()
 	return user, nil
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 	"go.uber.org/zap"
 )
 
@@ -21,8 +22,7 @@ func init() {
 // UsersFile is the store http.jwt_user.stores.file: users from a JSON file
 // held in memory. The file is either an object whose keys are identities
 // and whose values are user objects ({"foo": {"roles": ["admin"]}}), or an
-// array of user objects, each found by its KeyField. A leading UTF-8 byte
-// order mark is skipped.
+// array of user objects, each found by its KeyField.
 //
 // The file is watched: a change is loaded and swapped in atomically once it
 // has held still for a poll interval (1s), so within about two seconds. A
@@ -96,7 +96,7 @@ func (f *UsersFile) LoadUser(_ context.Context, tok Token) (User, error) {
 	if !ok {
 		return User{}, ErrUserNotFound
 	}
-	return User{JSON: user, checked: true}, nil
+	return User{JSON: user.String(), text: user}, nil
 }
 
 // InMemory marks the store as needing no cache.
@@ -135,7 +135,7 @@ func init() { usersFilePoll.Store(int64(time.Second)) }
 type fileStore struct {
 	path, keyField string
 	logger         atomic.Pointer[zap.Logger]
-	users          atomic.Pointer[map[string]string]
+	users          atomic.Pointer[map[string]rawjson.Text]
 
 	// watch state, owned by the watching goroutine
 	loaded, seen fileStamp

@@ -3,13 +3,15 @@ package jwtuser
 import (
 	"slices"
 	"strings"
+
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 )
 
 // token is a token whose signature verified: its header and payload are
-// checked JSON objects, safe to read with the scanner's fast readers.
+// checked JSON objects, as rawjson.Check accepted them.
 type token struct {
-	header   string
-	payload  string
+	header   rawjson.Text
+	payload  rawjson.Text
 	identity string
 	// NumericDate claims, in seconds since the epoch, when present.
 	exp, nbf, iat          float64
@@ -39,7 +41,8 @@ func (t Token) Claim(path string) (string, bool) {
 	if t.t == nil {
 		return "", false
 	}
-	return jsonPath(t.t.payload, path)
+	v, ok := t.t.payload.Path(path)
+	return v.String(), ok
 }
 
 // Claims is the token's whole payload, as JSON text.
@@ -47,30 +50,34 @@ func (t Token) Claims() string {
 	if t.t == nil {
 		return "{}"
 	}
-	return t.t.payload
+	return t.t.payload.String()
 }
 
+// noClaims is the payload of a token the module makes up itself: the URL
+// template's probe, the command line's user lookup.
+var noClaims, _ = rawjson.Check("{}")
+
 // presentPath finds a claim by path; null counts as absent.
-func presentPath(doc, path string) (string, bool) {
-	raw, ok := jsonPath(doc, path)
-	if !ok || raw == "null" {
-		return "", false
+func presentPath(doc rawjson.Text, path string) (rawjson.Text, bool) {
+	raw, ok := doc.Path(path)
+	if !ok || raw.Kind() == 'n' {
+		return rawjson.Text{}, false
 	}
 	return raw, true
 }
 
-func matchesAudience(aud string, accepted []string) bool {
-	switch aud[0] {
+func matchesAudience(aud rawjson.Text, accepted []string) bool {
+	switch aud.Kind() {
 	case '"':
-		return slices.Contains(accepted, jsonUnquote(aud))
+		return slices.Contains(accepted, aud.Unquote())
 	case '[':
 		found, wellFormed := false, true
-		jsonElements(aud, func(el string) bool {
-			if el[0] != '"' {
+		aud.Elements(func(el rawjson.Text) bool {
+			if el.Kind() != '"' {
 				wellFormed = false
 				return false
 			}
-			if slices.Contains(accepted, jsonUnquote(el)) {
+			if slices.Contains(accepted, el.Unquote()) {
 				found = true
 			}
 			return true
@@ -82,10 +89,10 @@ func matchesAudience(aud string, accepted []string) bool {
 
 // claimMatches reports whether a claim equals one of values, or, for an array
 // claim, holds one of them. Values compare as placeholder text.
-func claimMatches(raw string, values []string) bool {
-	if raw[0] == '[' {
+func claimMatches(raw rawjson.Text, values []string) bool {
+	if raw.Kind() == '[' {
 		found := false
-		jsonElements(raw, func(el string) bool {
+		raw.Elements(func(el rawjson.Text) bool {
 			text, ok := scalarText(el)
 			found = ok && slices.Contains(values, text)
 			return !found
@@ -97,42 +104,35 @@ func claimMatches(raw string, values []string) bool {
 }
 
 // scalarText is the text of a JSON string, number or boolean.
-func scalarText(raw string) (string, bool) {
-	switch c := raw[0]; {
+func scalarText(raw rawjson.Text) (string, bool) {
+	switch c := raw.Kind(); {
 	case c == '"':
-		return jsonUnquote(raw), true
+		return raw.Unquote(), true
 	case c == 't' || c == 'f':
-		return raw, true
-	case c == '-' || (c >= '0' && c <= '9'):
-		return plainNumber(raw), true
+		return raw.String(), true
+	case raw.IsNumber():
+		return raw.PlainNumber(), true
 	}
 	return "", false
 }
 
 // identityFromJSON accepts a non-empty string without control characters, or
 // a whole number within ±2^53 written in plain decimal.
-func identityFromJSON(raw string) (string, bool) {
-	switch c := raw[0]; {
-	case c == '"':
-		id := jsonUnquote(raw)
+func identityFromJSON(raw rawjson.Text) (string, bool) {
+	if raw.Kind() == '"' {
+		id := raw.Unquote()
 		if id == "" || strings.ContainsFunc(id, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 			return "", false
 		}
 		return id, true
-	case c == '-' || (c >= '0' && c <= '9'):
-		return identityFromNumber(raw)
 	}
-	return "", false
+	return raw.IdentityNumber() // "", false when not a number
 }
 
-func stringMember(obj, name string) (string, bool) {
-	raw, ok := jsonMember(obj, name)
-	if !ok || raw[0] != '"' {
+func stringMember(obj rawjson.Text, name string) (string, bool) {
+	raw, ok := obj.Member(name)
+	if !ok || raw.Kind() != '"' {
 		return "", false
 	}
-	return jsonUnquote(raw), true
+	return raw.Unquote(), true
 }
-
-func isJSONObject(s string) bool { return checkJSON(s) == nil && s[skipJSONSpace(s, 0)] == '{' }
-
-func isJSONNumber(raw string) bool { return raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9') }

@@ -58,7 +58,7 @@ func (c *tokenCache) put(raw string, tok *token, gen uint64) {
 	if c == nil {
 		return
 	}
-	size := len(raw) + len(tok.header) + len(tok.payload) + len(tok.identity) + entryOverhead
+	size := len(raw) + len(tok.header.String()) + len(tok.payload.String()) + len(tok.identity) + entryOverhead
 	if size > c.maxBytes/16 {
 		return
 	}

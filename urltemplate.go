@@ -56,7 +56,7 @@ func parseURLTemplate(raw string) (urlTemplate, error) {
 	}
 	// The placeholders must sit after the host: the identity picks a user,
 	// never a server.
-	probe := t.render(&token{identity: "jwtuserprobe", payload: "{}"})
+	probe := t.render(&token{identity: "jwtuserprobe", payload: noClaims})
 	u, err := url.Parse(probe)
 	if err != nil {
 		return urlTemplate{}, err

@@ -4,10 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"unsafe"
+
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 )
 
-func readUsersFile(path, keyField string) (map[string]string, error) {
+func readUsersFile(path, keyField string) (map[string]rawjson.Text, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, err
@@ -32,104 +35,73 @@ func (e *usersError) Error() string { return e.pos + ": " + e.msg }
 // parseUsers reads users from a JSON object keyed by identity, or from an
 // array of user objects each found by keyField. Every user is stored as its
 // compact JSON, the smallest form to hold and what {jwt.user} prints.
-func parseUsers(text, keyField string) (map[string]string, error) {
-	if err := checkJSONOuterNamesUnchecked(text); err != nil {
-		var je *jsonError
-		errors.As(err, &je)
-		return nil, &usersError{pos: je.position(text), msg: je.msg}
+func parseUsers(text, keyField string) (map[string]rawjson.Text, error) {
+	doc, err := rawjson.CheckOuterNamesUnchecked(text)
+	if err != nil {
+		var se *rawjson.SyntaxError
+		errors.As(err, &se)
+		return nil, &usersError{pos: se.Position(text), msg: se.Msg}
 	}
 	at := func(offset int, msg string) error {
-		return &usersError{pos: (&jsonError{offset: offset}).position(text), msg: msg}
+		return &usersError{pos: (&rawjson.SyntaxError{Offset: offset}).Position(text), msg: msg}
 	}
-	start := skipJSONSpace(text, 0)
-	isObject := text[start] == '{'
-	if !isObject && text[start] != '[' {
+	isObject := doc.Kind() == '{'
+	if !isObject && doc.Kind() != '[' {
+		start := len(text) - len(strings.TrimLeft(text, " \t\r\n"))
 		return nil, at(start, "users must be a JSON object keyed by identity or an array of user objects")
 	}
 	// Counted first, so the map is made once at its size.
 	count := 0
 	if isObject {
-		jsonMembersAt(text, func(string, int, int) bool { count++; return true })
+		doc.Members(func(_, _ rawjson.Text) bool { count++; return true })
 	} else {
-		jsonElementsAt(text, func(int, int) bool { count++; return true })
+		doc.Elements(func(rawjson.Text) bool { count++; return true })
 	}
-	users := make(map[string]string, count)
+	users := make(map[string]rawjson.Text, count)
 	// An object's identities and compact users fit in its own length; an
-	// array's identities come on top of it.
+	// array's identities come on top of it. Nothing kept points into text.
 	extra := 0
 	if !isObject {
 		extra = count * 16
 	}
-	arena := stringArena{block: make([]byte, 0, len(text)+extra)}
-	var err error
-	put := func(offset int, id, user string) bool {
+	arena := rawjson.NewArena(len(text) + extra)
+	put := func(offset int, id string, user rawjson.Text) bool {
 		if _, dup := users[id]; dup {
 			err = at(offset, "a second user with the same identity")
 			return false
 		}
-		users[arena.add(id)] = arena.addCompactJSON(user)
+		users[arena.AddString(id)] = arena.AddCompact(user)
 		return true
 	}
 	if isObject {
-		jsonMembersAt(text, func(name string, from, to int) bool {
-			if text[from] != '{' {
-				err = at(from, "a user must be a JSON object")
+		doc.MembersAt(func(name, user rawjson.Text, offset int) bool {
+			if user.Kind() != '{' {
+				err = at(offset, "a user must be a JSON object")
 				return false
 			}
-			return put(from, jsonUnquote(name), text[from:to])
+			return put(offset, name.Unquote(), user)
 		})
 	} else {
-		jsonElementsAt(text, func(from, to int) bool {
-			user := text[from:to]
-			if user[0] != '{' {
-				err = at(from, "a user must be a JSON object")
+		doc.ElementsAt(func(user rawjson.Text, offset int) bool {
+			if user.Kind() != '{' {
+				err = at(offset, "a user must be a JSON object")
 				return false
 			}
 			raw, ok := presentPath(user, keyField)
 			if !ok {
-				err = at(from, fmt.Sprintf("the user has no %q field", keyField))
+				err = at(offset, fmt.Sprintf("the user has no %q field", keyField))
 				return false
 			}
 			id, ok := identityFromJSON(raw)
 			if !ok {
-				err = at(from, fmt.Sprintf("the user's %q field is not a usable identity (a non-empty string or a whole number)", keyField))
+				err = at(offset, fmt.Sprintf("the user's %q field is not a usable identity (a non-empty string or a whole number)", keyField))
 				return false
 			}
-			return put(from, id, user)
+			return put(offset, id, user)
 		})
 	}
 	if err != nil {
 		return nil, err
 	}
 	return users, nil
-}
-
-// stringArena copies strings into large shared blocks: 100,000 users cost a
-// block or two, not 200,000 allocations, and nothing points into the file's
-// text, which can go once it is parsed. Bytes handed out are never written
-// again; a full block is left to the strings in it and a new one begun.
-type stringArena struct{ block []byte }
-
-func (a *stringArena) add(s string) string {
-	if len(s) == 0 {
-		return ""
-	}
-	a.reserve(len(s))
-	start := len(a.block)
-	a.block = append(a.block, s...)
-	return unsafe.String(&a.block[start], len(s))
-}
-
-// addCompactJSON adds checked JSON text in its compact form.
-func (a *stringArena) addCompactJSON(s string) string {
-	a.reserve(len(s)) // compact is never longer
-	start := len(a.block)
-	a.block = appendCompactJSON(a.block, s)
-	return unsafe.String(&a.block[start], len(a.block)-start)
-}
-
-func (a *stringArena) reserve(n int) {
-	if len(a.block)+n > cap(a.block) {
-		a.block = make([]byte, 0, max(cap(a.block), n, 4096))
-	}
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 )
 
 // claimRule is one `claim <name> <value...>` setting.
@@ -64,14 +65,15 @@ func (v *verifier) verify(raw string, now time.Time) (*token, *failure) {
 	if first < 0 || first == last {
 		return nil, errNotEnoughSegments
 	}
-	header, ok := decodeSegment(raw[:first])
+	headerJSON, ok := decodeSegment(raw[:first])
 	if !ok {
 		return nil, errHeaderPadding
 	}
-	if !isJSONObject(header) {
+	header, err := rawjson.Check(headerJSON)
+	if err != nil || header.Kind() != '{' {
 		return nil, errHeaderString
 	}
-	payload, ok := decodeSegment(raw[first+1 : last])
+	payloadJSON, ok := decodeSegment(raw[first+1 : last])
 	if !ok {
 		return nil, errPayloadPadding
 	}
@@ -104,7 +106,8 @@ func (v *verifier) verify(raw string, now time.Time) (*token, *failure) {
 	}
 
 	// Only now is the payload worth reading.
-	if !isJSONObject(payload) {
+	payload, err := rawjson.Check(payloadJSON)
+	if err != nil || payload.Kind() != '{' {
 		return nil, errPayloadString
 	}
 	tok := &token{header: header, payload: payload}
@@ -176,13 +179,13 @@ func (v *verifier) checkTimes(tok *token, now time.Time) *failure {
 
 // checkClaims checks iss, aud, then the required and the matched claims of a
 // verified payload.
-func (v *verifier) checkClaims(p string) *failure {
+func (v *verifier) checkClaims(p rawjson.Text) *failure {
 	if len(v.issuers) > 0 {
 		iss, ok := presentPath(p, "iss")
 		if !ok {
 			return v.missingClaim("iss")
 		}
-		if iss[0] != '"' || !slices.Contains(v.issuers, jsonUnquote(iss)) {
+		if iss.Kind() != '"' || !slices.Contains(v.issuers, iss.Unquote()) {
 			return errInvalidIssuer
 		}
 	}
@@ -213,34 +216,34 @@ func (v *verifier) checkClaims(p string) *failure {
 }
 
 // numericDate reads a NumericDate claim: a JSON number of seconds.
-func (v *verifier) numericDate(payload, name string) (float64, bool, *failure) {
+func (v *verifier) numericDate(payload rawjson.Text, name string) (float64, bool, *failure) {
 	raw, ok := presentPath(payload, name)
 	if !ok {
 		return 0, false, nil
 	}
-	if !isJSONNumber(raw) {
+	if !raw.IsNumber() {
 		return 0, false, v.badClaim(name)
 	}
 	// Out-of-range literals saturate to ±Inf, which compares as it should.
-	f, _ := strconv.ParseFloat(raw, 64)
+	f, _ := strconv.ParseFloat(raw.String(), 64)
 	return f, true, nil
 }
 
 // checkCrit refuses any critical extension: the module implements none, and
 // RFC 7515 says a token naming one it does not understand must be rejected.
-func checkCrit(header string) *failure {
-	crit, ok := jsonMember(header, "crit")
+func checkCrit(header rawjson.Text) *failure {
+	crit, ok := header.Member("crit")
 	if !ok {
 		return nil
 	}
 	name := ""
-	jsonElements(crit, func(el string) bool {
-		if el[0] == '"' {
-			name = jsonUnquote(el)
+	crit.Elements(func(el rawjson.Text) bool {
+		if el.Kind() == '"' {
+			name = el.Unquote()
 		}
 		return false
 	})
-	if crit[0] != '[' || name == "" {
+	if crit.Kind() != '[' || name == "" {
 		return errHeaderString
 	}
 	return invalid("Unsupported critical extension: " + headerSafe(name))

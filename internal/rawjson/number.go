@@ -1,4 +1,4 @@
-package jwtuser
+package rawjson
 
 import (
 	"strconv"
@@ -87,6 +87,30 @@ func (d decimal) plain() (string, bool) {
 	return b.String(), true
 }
 
+// numberLiteral is the number literal t holds, or "" when t is not a number.
+func (t Text) numberLiteral() string {
+	if !t.IsNumber() {
+		return ""
+	}
+	return t.trimmed()
+}
+
+// PlainNumber returns the number t holds in plain decimal notation, exact
+// and canonical: no exponent, no sign on zero, no leading zeros, no trailing
+// zeros after the point and no point for a whole number ("4.2e+01" is "42",
+// "1.50" is "1.5", "-0.0" is "0"). When the value, written as significant
+// digits × 10^e, has |e| > 400 (as 1e401, 1e-401 or 1e999999 do), the plain
+// form would be absurdly long and it returns the literal as written instead.
+// It returns "" when t is not a number (see [Text.IsNumber]). It may allocate
+// the result.
+func (t Text) PlainNumber() string {
+	lit := t.numberLiteral()
+	if lit == "" {
+		return ""
+	}
+	return plainNumber(lit)
+}
+
 // plainNumber is the text of a JSON number literal in plain decimal, or the
 // literal itself when the plain form would be absurdly long.
 func plainNumber(lit string) string {
@@ -100,9 +124,17 @@ func plainNumber(lit string) string {
 // trip through a JSON parser that uses doubles.
 const maxSafeInteger = 1 << 53
 
-// identityFromNumber turns a number identity into its text: a whole number
-// within ±2^53, so `4.0` and `4` name the same user and `1e3` is `1000`.
-func identityFromNumber(lit string) (string, bool) {
+// IdentityNumber returns the text under which a number names an identity:
+// the number in plain decimal when it is a whole number within ±2^53, so
+// that `4.0`, `4` and `4e0` name the same user and `1e3` is "1000". It
+// returns "", false for a fraction, a whole number beyond ±2^53 (which a
+// reader using doubles could not tell from its neighbours), and anything
+// that is not a number.
+func (t Text) IdentityNumber() (string, bool) {
+	lit := t.numberLiteral()
+	if lit == "" {
+		return "", false
+	}
 	d := parseDecimal(lit)
 	if !d.whole() || len(d.digits)+d.exp > 16 {
 		return "", false
@@ -115,10 +147,20 @@ func identityFromNumber(lit string) (string, bool) {
 	return s, true
 }
 
-// numberValue is what a JSON number becomes as a placeholder value: an int64
-// when whole and in range, exact text when whole and larger, else a float64.
-// Numbers stay numbers to the expression matcher; all render as plain decimal.
-func numberValue(lit string) any {
+// NumberValue returns what the number t holds becomes as a placeholder
+// value: an int64 when it is whole and fits; a string of its exact digits
+// (as [Text.PlainNumber]) when it is whole and does not; the literal as
+// written when it is whole but |e| > 400 (see [Text.PlainNumber]); else
+// the nearest float64 (0 on underflow), or, should that overflow, its
+// PlainNumber text. Numbers stay numbers to expression matchers, and every
+// result but that over-long literal renders as plain decimal: strings as
+// they are, int64 with strconv.FormatInt, float64 with
+// strconv.FormatFloat(f, 'f', -1, 64). It returns nil when t is not a number.
+func (t Text) NumberValue() any {
+	lit := t.numberLiteral()
+	if lit == "" {
+		return nil
+	}
 	d := parseDecimal(lit)
 	if d.whole() {
 		s, ok := d.plain()
