@@ -76,7 +76,7 @@ token flags:
 			token.Flags().Duration("ttl", 15*time.Minute, "lifetime; 0 for no exp")
 			cmd.AddCommand(token)
 
-			verify := &cobra.Command{
+			cmd.AddCommand(configCommand(&cobra.Command{
 				Use:   "verify --config <file> [--adapter <name>] [<token>]",
 				Short: "Checks a token against a config's first jwt_user",
 				Long: `Checks a token (the argument, or stdin) against the first jwt_user
@@ -84,56 +84,29 @@ handler of the configuration: prints the token's header and claims and exits
 0, or prints why it is refused (the reason a request would get) and exits 1.
 The signature and the key are never printed.`,
 				Args: cobra.MaximumNArgs(1),
-				RunE: func(cmd *cobra.Command, args []string) error {
-					h, err := handlerFromFlags(cmd)
+			}, func(cmd *cobra.Command, h *Handler, args []string) (int, error) {
+				raw := ""
+				if len(args) == 1 {
+					raw = args[0]
+				} else {
+					b, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), 1<<20))
 					if err != nil {
-						return err
+						return 0, err
 					}
-					raw := ""
-					if len(args) == 1 {
-						raw = args[0]
-					} else {
-						b, err := io.ReadAll(io.LimitReader(cmd.InOrStdin(), 1<<20))
-						if err != nil {
-							return err
-						}
-						raw = string(b)
-					}
-					code, err := verifyToken(cmd.OutOrStdout(), h, raw, time.Now())
-					if err != nil {
-						return err
-					}
-					exitWith(code)
-					return nil
-				},
-			}
-			verify.Flags().StringP("config", "c", "", "configuration file")
-			verify.Flags().StringP("adapter", "a", "", "name of the config adapter")
-			cmd.AddCommand(verify)
-
-			lookup := &cobra.Command{
+					raw = string(b)
+				}
+				return verifyToken(cmd.OutOrStdout(), h, raw, time.Now())
+			}))
+			cmd.AddCommand(configCommand(&cobra.Command{
 				Use:   "lookup --config <file> [--adapter <name>] <identity>",
 				Short: "Loads a user through a config's first jwt_user store",
 				Long: `Loads the user an identity names through the store of the first jwt_user
 handler of the configuration and prints it as JSON. Exits 1 when the store
 has no such user, 2 when the store fails.`,
 				Args: cobra.ExactArgs(1),
-				RunE: func(cmd *cobra.Command, args []string) error {
-					h, err := handlerFromFlags(cmd)
-					if err != nil {
-						return err
-					}
-					code, err := lookupUser(cmd.OutOrStdout(), h, args[0])
-					if err != nil {
-						return err
-					}
-					exitWith(code)
-					return nil
-				},
-			}
-			lookup.Flags().StringP("config", "c", "", "configuration file")
-			lookup.Flags().StringP("adapter", "a", "", "name of the config adapter")
-			cmd.AddCommand(lookup)
+			}, func(cmd *cobra.Command, h *Handler, args []string) (int, error) {
+				return lookupUser(cmd.OutOrStdout(), h, args[0])
+			}))
 		},
 	})
 }
@@ -236,4 +209,25 @@ func loadPrivateKey(path string) (crypto.Signer, error) {
 		return k.(crypto.Signer), nil
 	}
 	return nil, fmt.Errorf("%s: unsupported key type %T", path, key)
+}
+
+// configCommand completes a subcommand that works on a configuration's first
+// jwt_user handler: the --config and --adapter flags, loading the handler,
+// and the exit code run returns.
+func configCommand(c *cobra.Command, run func(cmd *cobra.Command, h *Handler, args []string) (int, error)) *cobra.Command {
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		h, err := handlerFromFlags(cmd)
+		if err != nil {
+			return err
+		}
+		code, err := run(cmd, h, args)
+		if err != nil {
+			return err
+		}
+		exitWith(code)
+		return nil
+	}
+	c.Flags().StringP("config", "c", "", "configuration file")
+	c.Flags().StringP("adapter", "a", "", "name of the config adapter")
+	return c
 }
