@@ -274,6 +274,22 @@ func parseGuest(d *caddyfile.Dispenser, namespace, sub string) (json.RawMessage,
 	return caddyconfig.JSONModuleObject(unm, "source", name, nil), nil
 }
 
+// guestArgs reads a guest module's own tokens when they are all on one
+// line: its name (the shortcut or the module name), then min to max
+// arguments, and no block.
+func guestArgs(d *caddyfile.Dispenser, min, max int) (name string, args []string, err error) {
+	d.Next()
+	name = d.Val()
+	args = d.RemainingArgs()
+	if len(args) < min || len(args) > max {
+		return name, nil, d.ArgErr()
+	}
+	if d.NextBlock(d.Nesting()) {
+		return name, nil, d.Errf("%s: takes no block", name)
+	}
+	return name, args, nil
+}
+
 // shortcuts name the guest module each shortcut subdirective configures.
 var shortcuts = map[string]string{
 	"secret": "secret", "public_key": "public_key", "jwks": "jwks",

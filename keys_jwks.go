@@ -38,8 +38,8 @@ type JWKS struct {
 	// How often the set is fetched again. Default: 10m; refused below 1s.
 	Refresh caddy.Duration `json:"refresh,omitempty"`
 
-	set     *keySet
-	poolKey string
+	set *keySet
+	ref poolRef
 }
 
 // CaddyModule returns the Caddy module information.
@@ -49,10 +49,6 @@ func (JWKS) CaddyModule() caddy.ModuleInfo {
 		New: func() caddy.Module { return new(JWKS) },
 	}
 }
-
-// keySetPool shares fetched JWK Sets across configurations with the same
-// URL and refresh interval.
-var keySetPool = caddy.NewUsagePool()
 
 // Provision takes the set from keySetPool, fetching it when no
 // configuration holds it yet.
@@ -71,7 +67,7 @@ func (j *JWKS) Provision(ctx caddy.Context) error {
 	}
 	logger := ctx.Logger()
 	key := fmt.Sprintf("jwks:%s|%v", u, refresh)
-	v, _, err := keySetPool.LoadOrNew(key, func() (caddy.Destructor, error) {
+	v, err := j.ref.take(keySetPool, key, func() (caddy.Destructor, error) {
 		ks := newKeySet(u, refresh, logger)
 		ks.start()
 		return ks, nil
@@ -79,21 +75,14 @@ func (j *JWKS) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("jwks: %v", err)
 	}
-	j.poolKey, j.set = key, v.(*keySet)
+	j.set = v.(*keySet)
 	j.set.setLogger(logger)
 	return nil
 }
 
 // Cleanup lets go of the set; the last configuration using it stops its
 // fetches.
-func (j *JWKS) Cleanup() error {
-	if j.poolKey == "" {
-		return nil
-	}
-	_, err := keySetPool.Delete(j.poolKey)
-	j.poolKey = ""
-	return err
-}
+func (j *JWKS) Cleanup() error { return j.ref.release() }
 
 // Algorithms lists the asymmetric algs: a JWK Set never serves HMAC.
 func (j *JWKS) Algorithms() []string { return asymmetricAlgs }
@@ -107,11 +96,9 @@ func (j *JWKS) Generation() uint64 { return j.set.gen.Load() }
 
 // UnmarshalCaddyfile reads `jwks <url> [<refresh-interval>]`.
 func (j *JWKS) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // jwks
-	name := d.Val()
-	args := d.RemainingArgs()
-	if len(args) < 1 || len(args) > 2 {
-		return d.ArgErr()
+	name, args, err := guestArgs(d, 1, 2)
+	if err != nil {
+		return err
 	}
 	j.URL = args[0]
 	if len(args) == 2 {
@@ -120,9 +107,6 @@ func (j *JWKS) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("%s: %q is not a refresh interval", name, args[1])
 		}
 		j.Refresh = caddy.Duration(dur)
-	}
-	if d.NextBlock(d.Nesting()) {
-		return d.Errf("%s: takes no block", name)
 	}
 	return nil
 }

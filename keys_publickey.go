@@ -66,11 +66,9 @@ func (k *PublicKey) Generation() uint64 { return 0 }
 
 // UnmarshalCaddyfile reads `public_key <pem-file>`.
 func (k *PublicKey) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // public_key
-	var err error
-	k.Path, err = oneArg(d)
-	if err == nil && d.NextBlock(d.Nesting()) {
-		return d.Errf("%s: takes no block", d.Val())
+	_, args, err := guestArgs(d, 1, 1)
+	if err == nil {
+		k.Path = args[0]
 	}
 	return err
 }

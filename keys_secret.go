@@ -64,11 +64,9 @@ func (s *SecretKey) secretLength() int { return len(s.keys[0].([]byte)) }
 
 // UnmarshalCaddyfile reads `secret <value>`.
 func (s *SecretKey) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // secret
-	var err error
-	s.Secret, err = oneArg(d)
-	if err == nil && d.NextBlock(d.Nesting()) {
-		return d.Errf("%s: takes no block", d.Val())
+	_, args, err := guestArgs(d, 1, 1)
+	if err == nil {
+		s.Secret = args[0]
 	}
 	return err
 }

@@ -41,36 +41,30 @@ var outcomeOf = [numFailureKinds]outcome{
 	storeError:   outcomeStoreError,
 }
 
+// counterOpts names a counter in the module's namespace.
+func counterOpts(name, help string) prometheus.CounterOpts {
+	return prometheus.CounterOpts{Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: name, Help: help}
+}
+
 var (
-	requestsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "requests_total",
-		Help: "Requests handled by jwt_user, by outcome.",
-	}, []string{"outcome"})
-	userCacheTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "user_cache_total",
-		Help: "User cache lookups of users_url stores: hit, miss, or stale (a stale copy served while the store failed).",
-	}, []string{"result"})
+	requestsTotal = prometheus.NewCounterVec(counterOpts("requests_total",
+		"Requests handled by jwt_user, by outcome."), []string{"outcome"})
+	userCacheTotal = prometheus.NewCounterVec(counterOpts("user_cache_total",
+		"User cache lookups (every store but an in-memory one): hit, miss, or stale (a stale copy served while the store failed)."),
+		[]string{"result"})
 	storeRequestSeconds = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "store_request_duration_seconds",
-		Help:    "Duration of requests to users_url stores.",
+		Help:    "Duration of user loads from stores behind the cache.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	})
-	storeErrorsTotal = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "store_errors_total",
-		Help: "Failed loads from users_url stores, by kind (timeout, dns, connection_refused, connection_reset, status, not_json, not_object, too_large, overloaded, transport).",
-	}, []string{"kind"})
-	jwksFetchesTotal = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "jwks_fetches_total",
-		Help: "JWK Set fetches.",
-	})
-	jwksFailuresTotal = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "jwks_fetch_failures_total",
-		Help: "JWK Set fetches that failed or returned no usable key; the last good set stayed.",
-	})
-	tokenCacheHitsTotal = prometheus.NewCounter(prometheus.CounterOpts{
-		Namespace: metricsNamespace, Subsystem: metricsSubsystem, Name: "token_cache_hits_total",
-		Help: "Requests whose token was found verified in the token cache.",
-	})
+	storeErrorsTotal = prometheus.NewCounterVec(counterOpts("store_errors_total",
+		"Failed user loads, by kind (timeout, dns, connection_refused, connection_reset, status, not_json, not_object, too_large, overloaded, transport, other, or a store's own)."),
+		[]string{"kind"})
+	jwksFetchesTotal  = prometheus.NewCounter(counterOpts("jwks_fetches_total", "JWK Set fetches."))
+	jwksFailuresTotal = prometheus.NewCounter(counterOpts("jwks_fetch_failures_total",
+		"JWK Set fetches that failed or returned no usable key; the last good set stayed."))
+	tokenCacheHitsTotal = prometheus.NewCounter(counterOpts("token_cache_hits_total",
+		"Requests whose token was found verified in the token cache."))
 
 	// Resolved once, so counting a request is one atomic add.
 	requestsBy [numOutcomes]prometheus.Counter

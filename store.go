@@ -5,7 +5,6 @@ import (
 	"errors"
 	"time"
 
-	"github.com/caddyserver/caddy/v2"
 	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 )
 
@@ -123,12 +122,6 @@ type StoreStats struct {
 	// an in-memory store.
 	HitRatio *float64 `json:"hit_ratio"`
 }
-
-// storePool holds what outlives one configuration: the file store's users
-// and the caches in front of remote stores, keyed by their settings, so a
-// caddy reload neither rereads a file nor empties a cache. The admin API
-// lists and purges its entries.
-var storePool = caddy.NewUsagePool()
 
 // statsReporter is what the admin API lists: the caching layer, and the
 // file store's shared users.

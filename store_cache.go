@@ -85,7 +85,7 @@ type cachedStore struct {
 	keyer    CacheKeyer // nil: entries are keyed by identity
 	settings cacheSettings
 	shared   *sharedCache
-	poolKey  string
+	ref      poolRef
 
 	group singleflight.Group
 	// loads bounds the loads in flight.
@@ -108,7 +108,9 @@ func newCachedStore(ctx caddy.Context, store Store, kind, identity string, setti
 	h := sha256.New()
 	fmt.Fprintf(h, "%s|%s|%+v", kind, identity, settings)
 	key := "cache:" + hex.EncodeToString(h.Sum(nil))
-	v, _, err := storePool.LoadOrNew(key, func() (caddy.Destructor, error) {
+	s := &cachedStore{store: store, settings: settings,
+		loads: make(chan struct{}, maxConcurrentLoads), ctx: ctx, logger: logger}
+	v, err := s.ref.take(storePool, key, func() (caddy.Destructor, error) {
 		c := &sharedCache{kind: kind, describe: describe}
 		if settings.ttl > 0 {
 			c.entries = newUserCache(settings.size, settings.ttl, settings.notFoundTTL, settings.staleIfError)
@@ -118,17 +120,13 @@ func newCachedStore(ctx caddy.Context, store Store, kind, identity string, setti
 	if err != nil {
 		return nil, err
 	}
-	s := &cachedStore{store: store, settings: settings, shared: v.(*sharedCache), poolKey: key,
-		loads: make(chan struct{}, maxConcurrentLoads), ctx: ctx, logger: logger}
+	s.shared = v.(*sharedCache)
 	s.keyer, _ = store.(CacheKeyer)
 	return s, nil
 }
 
 // release gives the entries back to storePool.
-func (s *cachedStore) release() error {
-	_, err := storePool.Delete(s.poolKey)
-	return err
-}
+func (s *cachedStore) release() error { return s.ref.release() }
 
 // LoadUser answers from the cache, or loads through the store.
 func (s *cachedStore) LoadUser(ctx context.Context, tok Token) (User, error) {

@@ -44,8 +44,8 @@ type UsersFile struct {
 	// non-empty string or a whole number). Default: id.
 	KeyField string `json:"key_field,omitempty"`
 
-	shared  *fileStore
-	poolKey string
+	shared *fileStore
+	ref    poolRef
 }
 
 // CaddyModule returns the Caddy module information.
@@ -68,27 +68,20 @@ func (f *UsersFile) Provision(ctx caddy.Context) error {
 	}
 	logger := ctx.Logger()
 	key := "users_file:" + path + "\x00" + f.KeyField
-	v, _, err := storePool.LoadOrNew(key, func() (caddy.Destructor, error) {
+	v, err := f.ref.take(storePool, key, func() (caddy.Destructor, error) {
 		return newFileStore(path, f.KeyField, logger)
 	})
 	if err != nil {
 		return fmt.Errorf("users_file: %v", err)
 	}
-	f.poolKey, f.shared = key, v.(*fileStore)
+	f.shared = v.(*fileStore)
 	f.shared.logger.Store(logger)
 	return nil
 }
 
 // Cleanup lets go of the users; the last configuration using the file
 // stops its watcher.
-func (f *UsersFile) Cleanup() error {
-	if f.poolKey == "" {
-		return nil
-	}
-	_, err := storePool.Delete(f.poolKey)
-	f.poolKey = ""
-	return err
-}
+func (f *UsersFile) Cleanup() error { return f.ref.release() }
 
 // LoadUser looks the identity up in memory.
 func (f *UsersFile) LoadUser(_ context.Context, tok Token) (User, error) {
@@ -107,17 +100,13 @@ func (f *UsersFile) Describe() string { return f.shared.path }
 
 // UnmarshalCaddyfile reads `users_file <path> [<key-field>]`.
 func (f *UsersFile) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
-	d.Next() // users_file
-	args := d.RemainingArgs()
-	if len(args) < 1 || len(args) > 2 {
-		return d.ArgErr()
+	_, args, err := guestArgs(d, 1, 2)
+	if err != nil {
+		return err
 	}
 	f.Path = args[0]
 	if len(args) == 2 {
 		f.KeyField = args[1]
-	}
-	if d.NextBlock(d.Nesting()) {
-		return d.Errf("users_file: takes no block")
 	}
 	return nil
 }
