@@ -20,12 +20,14 @@ var updateGolden = flag.Bool("update", false, "rewrite the JSON half of testdata
 // dashes, and the JSON `caddy adapt` must print for it. After a deliberate
 // change, `go test -run TestCaddyfileAdapt -update` rewrites the JSON.
 func TestCaddyfileAdapt(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("testdata/caddyfile_adapt/*.caddyfiletest")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no golden files: %v", err)
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
 			data, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)

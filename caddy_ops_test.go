@@ -1,45 +1,17 @@
 package jwtuser
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 )
 
-// adminURL is the test Caddy's admin endpoint.
-var adminURL = fmt.Sprintf("http://localhost:%d", adminPort)
-
-// scrape reads the jwt_user series from Caddy's /metrics.
-func scrape(t *testing.T) map[string]float64 {
-	t.Helper()
-	resp, err := http.Get(adminURL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	series := map[string]float64{}
-	sc := bufio.NewScanner(resp.Body)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "caddy_jwt_user_") {
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("metrics line %q", line)
-		}
-		series[line[:i]] = v
-	}
-	return series
-}
+// Operations through a real Caddy: metrics and the admin API's cache
+// endpoints. Real-Caddy tests never run in parallel: see
+// caddy_helpers_test.go.
 
 // TestMetrics sends real traffic through every outcome and cache path and
 // reads the counts back from the admin endpoint's /metrics.
@@ -117,7 +89,9 @@ func TestMetrics(t *testing.T) {
 			t.Fatalf("%s: %d %s", c.path, r.status, r.body)
 		}
 	}
-	time.Sleep(150 * time.Millisecond) // u1 goes stale
+	// Real time: the real Caddy's user cache runs on the real clock, and
+	// nothing but its 100ms cache_ttl passing makes u1 stale.
+	time.Sleep(150 * time.Millisecond)
 	down.Store(true)
 	if r := get(t, tc, "GET", "/url", u1); r.status != 200 {
 		t.Fatalf("stale u1: %d %s", r.status, r.body)
@@ -154,24 +128,6 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("a label holds a user or a token: %s", series)
 		}
 	}
-}
-
-// admin sends a request to the admin endpoint and decodes the JSON answer.
-func admin(t *testing.T, method, path string, out any) int {
-	t.Helper()
-	req, _ := http.NewRequest(method, adminURL+path, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode == 200 {
-		if err := json.Unmarshal(body, out); err != nil {
-			t.Fatalf("%s %s: %s", method, path, body)
-		}
-	}
-	return resp.StatusCode
 }
 
 // TestAdminCacheAPI lists and purges user caches through the admin endpoint.

@@ -15,6 +15,10 @@ import (
 	"time"
 )
 
+// Attacks and leaks through a real Caddy: hostile tokens, identity
+// smuggling, secrets in logs, goroutines left by reloads. Real-Caddy tests
+// never run in parallel: see caddy_helpers_test.go.
+
 // TestHostileTokens sends the JWT attack literature's tokens through a real
 // Caddy. Each gets the contract's status and reason; none gets a 5xx, and
 // none reaches the next handler unless it is a good token.
@@ -316,7 +320,7 @@ func TestNoSecretsInLogs(t *testing.T) {
 	send("/url", hs256(t, claimsFor("bob-id-marker")))
 	send("/jwks", signToken(t, "RS256", k.rsa, claimsFor("alice-id-marker"), map[string]any{"kid": "kid-1"}))
 	writeFile(t, users, `{"alice-id-marker": {"secret_note": "`+userMarker+`"`) // a broken rewrite
-	time.Sleep(200 * time.Millisecond)
+	eventually(t, "the broken rewrite to be logged", func() bool { return fileHolds(logFile, "users file did not load") })
 
 	raw, err := os.ReadFile(logFile)
 	if os.Getenv("JWT_USER_SHOW_LOG") != "" {
@@ -368,6 +372,8 @@ func TestReloadsLeaveNoGoroutines(t *testing.T) {
 		tc.Client.CloseIdleConnections()
 		svc.CloseClientConnections()
 		jwksSrv.CloseClientConnections()
+		// Real time: the real Caddy's and the servers' connection
+		// goroutines end on their own once their sockets close.
 		time.Sleep(100 * time.Millisecond)
 		return runtime.NumGoroutine()
 	}

@@ -12,6 +12,7 @@ import (
 )
 
 func TestUnmarshalCaddyfile(t *testing.T) {
+	t.Parallel()
 	d := caddyfile.NewTestDispenser(`jwt_user {
 		from header Authorization Bearer
 		from header X-Token ""
@@ -75,6 +76,7 @@ func TestUnmarshalCaddyfile(t *testing.T) {
 }
 
 func TestUnmarshalCaddyfileErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ input, want string }{
 		{"jwt_user extra {\n}", "wrong argument count"},
 		{"jwt_user {\n bogus 1\n}", `unknown subdirective "bogus"`},
@@ -117,6 +119,7 @@ func TestUnmarshalCaddyfileErrors(t *testing.T) {
 }
 
 func TestUnmarshalUsersURL(t *testing.T) {
+	t.Parallel()
 	d := caddyfile.NewTestDispenser(`jwt_user {
 		secret s
 		users_url https://users.internal/v1/users/{jwt.identity} {
@@ -167,6 +170,7 @@ func TestUnmarshalUsersURL(t *testing.T) {
 }
 
 func TestUnmarshalJWKS(t *testing.T) {
+	t.Parallel()
 	var h Handler
 	if err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser("jwt_user {\n jwks https://idp.example/jwks.json 5m\n}")); err != nil {
 		t.Fatal(err)

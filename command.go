@@ -224,7 +224,7 @@ func configCommand(c *cobra.Command, run func(cmd *cobra.Command, h *Handler, ar
 		if err != nil {
 			return err
 		}
-		exitWith(code)
+		exitFor(cmd)(code)
 		return nil
 	}
 	c.Flags().StringP("config", "c", "", "configuration file")

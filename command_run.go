@@ -17,10 +17,26 @@ import (
 )
 
 // exitWith ends the process with code unless it is 0.
-var exitWith = func(code int) {
+func exitWith(code int) {
 	if code != 0 {
 		os.Exit(code)
 	}
+}
+
+// exitKey is the context key of a func(int) that a command run calls in
+// place of exitWith: how a test sees the exit code of its own run without
+// ending the process.
+type exitKey struct{}
+
+// exitFor is the exit function of cmd's run: exitWith unless its context
+// holds another.
+func exitFor(cmd *cobra.Command) func(int) {
+	if ctx := cmd.Context(); ctx != nil {
+		if exit, ok := ctx.Value(exitKey{}).(func(int)); ok {
+			return exit
+		}
+	}
+	return exitWith
 }
 
 // handlerFromFlags loads --config (through --adapter) and returns its first

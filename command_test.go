@@ -2,6 +2,7 @@ package jwtuser
 
 import (
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/x509"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 )
 
 func TestMintToken(t *testing.T) {
+	t.Parallel()
 	k := getKeys(t)
 	now := time.Now()
 	cases := []struct {
@@ -107,16 +109,15 @@ func runCLI(t *testing.T, stdin string, args ...string) (string, int) {
 	root.SetIn(strings.NewReader(stdin))
 	root.SetArgs(args)
 	code := 0
-	old := exitWith
-	exitWith = func(c int) { code = c }
-	defer func() { exitWith = old }()
-	if err := root.Execute(); err != nil {
+	ctx := context.WithValue(context.Background(), exitKey{}, func(c int) { code = c })
+	if err := root.ExecuteContext(ctx); err != nil {
 		return out.String() + err.Error(), -1
 	}
 	return out.String(), code
 }
 
 func TestVerifyAndLookupCommands(t *testing.T) {
+	t.Parallel()
 	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/users/foo":

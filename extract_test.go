@@ -10,6 +10,7 @@ import (
 func strPtr(s string) *string { return &s }
 
 func TestExtract(t *testing.T) {
+	t.Parallel()
 	bearerMissing := `Missing 'Bearer' type in 'Authorization' header. Expected 'Authorization: Bearer <JWT>'`
 	bad := `Bad Authorization header. Expected 'Authorization: Bearer <JWT>'`
 	cookieAndHeader := []TokenSource{{Source: "header", Name: "Authorization"}, {Source: "cookie", Name: "access_token_cookie"}}
@@ -61,6 +62,7 @@ func TestExtract(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			e, err := newExtractor(c.sources)
 			if err != nil {
 				t.Fatal(err)
@@ -84,6 +86,7 @@ func TestExtract(t *testing.T) {
 }
 
 func TestExtractorConfigErrors(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		sources []TokenSource
 		want    string

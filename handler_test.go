@@ -67,6 +67,7 @@ func serve(t *testing.T, handlers []Handler, header string) (*httptest.ResponseR
 }
 
 func TestStoreErrorNeverPassesTheRequest(t *testing.T) {
+	t.Parallel()
 	store := &failingStore{}
 	h := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret)}, store)
 	w, seen := serve(t, []Handler{h}, "Bearer "+hs256(t, claimsFor("foo")))
@@ -87,6 +88,7 @@ func TestStoreErrorNeverPassesTheRequest(t *testing.T) {
 }
 
 func TestSecondHandlerUpdatesPlaceholders(t *testing.T) {
+	t.Parallel()
 	users := mapStore{"foo": `{"name":"Foo"}`, "bar": `{"name":"Bar"}`}
 	outer := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret), Optional: true}, users)
 	inner := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret), From: []TokenSource{{Source: "header", Name: "Authorization"}}}, users)
@@ -104,6 +106,7 @@ func TestSecondHandlerUpdatesPlaceholders(t *testing.T) {
 }
 
 func TestInvalidTokenShowsNoClaims(t *testing.T) {
+	t.Parallel()
 	h := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret), Audiences: []string{"api"},
 		OnInvalidToken: &Response{StatusCode: 401, Body: strPtr("-[{jwt.identity}][{jwt.claims.sub}][{jwt.claims}][{jwt.error}]")}}, mapStore{})
 	w, _ := serve(t, []Handler{h}, "Bearer "+hs256(t, claimsFor("admin")))
@@ -121,6 +124,7 @@ func TestInvalidTokenShowsNoClaims(t *testing.T) {
 // before use; one whose JSON a store changed after taking it from the file
 // store no longer counts as checked.
 func TestCheckUser(t *testing.T) {
+	t.Parallel()
 	u := User{JSON: " {\"name\": \"foo\", \"roles\": [ \"admin\" ]}\n"}
 	if u.hasText() {
 		t.Fatal("a store's User counts as checked")

@@ -164,6 +164,32 @@ func claimsFor(sub any) map[string]any {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
+// hs256 signs claims with testSecret.
+func hs256(t testing.TB, claims map[string]any) string {
+	return signToken(t, "HS256", []byte(testSecret), claims, nil)
+}
+
+func writeFile(t testing.TB, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventually waits up to 5s for cond, polling.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		// Real time, unless the caller runs in a synctest bubble: cond
+		// waits on goroutines, sockets or files, which no clock seam moves.
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // mustJSON is the tests' way to make a rawjson.Text from a literal, as the
 // request path does: through rawjson.Check. It panics on text Check refuses.
 func mustJSON(s string) rawjson.Text {

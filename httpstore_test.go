@@ -116,7 +116,42 @@ func jsonUser(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(`{ "id" : "` + strings.TrimPrefix(r.URL.Path, "/users/") + `", "roles": ["admin"] }`))
 }
 
+// waitingForLoad counts the goroutines of the test named test that are
+// parked in (*cachedStore).LoadUser, waiting for a load in flight to
+// answer: short of a hook in the code, the sign that a lookup has joined
+// the load. It reads every goroutine's stack.
+func waitingForLoad(test string) int {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	waiting := 0
+	for _, g := range strings.Split(string(buf), "\n\n") {
+		header, frames, _ := strings.Cut(g, "\n")
+		if !strings.Contains(header, "[select") || !strings.Contains(frames, "."+test+".func") {
+			continue
+		}
+		// The innermost frame outside the runtime is the one waiting.
+		for _, line := range strings.Split(frames, "\n") {
+			if strings.HasPrefix(line, "\t") || strings.HasPrefix(line, "runtime.") {
+				continue
+			}
+			if strings.Contains(line, ".(*cachedStore).LoadUser(") {
+				waiting++
+			}
+			break
+		}
+	}
+	return waiting
+}
+
 func TestHTTPStoreOutcomes(t *testing.T) {
+	t.Parallel()
 	big := strings.Repeat("x", 2048)
 	cases := []struct {
 		name    string
@@ -150,6 +185,7 @@ func TestHTTPStoreOutcomes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			svc := newUserService(t, c.handler)
 			s, _ := newTestHTTPStore(t, svc.URL+"/users/{jwt.identity}", storeOptions{maxBody: 1024, timeout: 200 * time.Millisecond})
 			user, err := s.lookup(context.Background(), tokenFor("foo"))
@@ -165,6 +201,7 @@ func TestHTTPStoreOutcomes(t *testing.T) {
 }
 
 func TestHTTPStoreUnreachable(t *testing.T) {
+	t.Parallel()
 	// A port nobody listens on.
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -188,6 +225,7 @@ func TestHTTPStoreUnreachable(t *testing.T) {
 }
 
 func TestHTTPStoreEscapesIdentities(t *testing.T) {
+	t.Parallel()
 	svc := newUserService(t, jsonUser)
 	received := make(chan *url.URL, 1)
 	svc.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -219,6 +257,7 @@ func TestHTTPStoreEscapesIdentities(t *testing.T) {
 }
 
 func TestHTTPStoreRequest(t *testing.T) {
+	// Serial: t.Setenv sets the process-wide environment.
 	t.Setenv("JWT_USER_TEST_TOKEN", "s3cret")
 	got := make(chan http.Header, 1)
 	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) {
@@ -240,6 +279,7 @@ func TestHTTPStoreRequest(t *testing.T) {
 }
 
 func TestURLTemplateErrors(t *testing.T) {
+	// Serial: t.Setenv sets the process-wide environment.
 	for _, c := range []struct{ tmpl, want string }{
 		{"", "the URL is empty"},
 		{"ftp://x/{jwt.identity}", "not an http or https URL"},
@@ -264,6 +304,7 @@ func TestURLTemplateErrors(t *testing.T) {
 }
 
 func TestUserCacheTTL(t *testing.T) {
+	t.Parallel()
 	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasSuffix(r.URL.Path, "/nobody") {
 			http.NotFound(w, r)
@@ -309,6 +350,7 @@ func TestUserCacheTTL(t *testing.T) {
 }
 
 func TestUserCacheOffAndBounded(t *testing.T) {
+	t.Parallel()
 	svc := newUserService(t, jsonUser)
 	off, _ := newTestHTTPStore(t, svc.URL+"/users/{jwt.identity}", storeOptions{ttl: 0, notFoundTTL: time.Minute})
 	for i := 0; i < 3; i++ {
@@ -339,6 +381,7 @@ func TestUserCacheOffAndBounded(t *testing.T) {
 }
 
 func TestUnknownIdentitiesCannotEvictUsers(t *testing.T) {
+	t.Parallel()
 	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, "/users/ghost") {
 			http.NotFound(w, r)
@@ -363,6 +406,7 @@ func TestUnknownIdentitiesCannotEvictUsers(t *testing.T) {
 }
 
 func TestStaleIfError(t *testing.T) {
+	t.Parallel()
 	var failing atomic.Bool
 	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) {
 		if failing.Load() {
@@ -405,6 +449,7 @@ func TestStaleIfError(t *testing.T) {
 }
 
 func TestCacheControl(t *testing.T) {
+	t.Parallel()
 	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) {
 		switch {
 		case strings.HasSuffix(r.URL.Path, "/short"):
@@ -448,6 +493,7 @@ func TestCacheControl(t *testing.T) {
 }
 
 func TestConcurrentLoadsShareOneRequest(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) {
 		<-release
@@ -474,7 +520,7 @@ func TestConcurrentLoadsShareOneRequest(t *testing.T) {
 		<-started
 	}
 	eventually(t, "the first call to reach the store", func() bool { return svc.calls.Load() == 1 })
-	time.Sleep(50 * time.Millisecond) // let every lookup join the load in flight
+	eventually(t, "every lookup to join the load in flight", func() bool { return waitingForLoad(t.Name()) == n })
 	close(release)
 	wg.Wait()
 	close(errs)
@@ -489,6 +535,7 @@ func TestConcurrentLoadsShareOneRequest(t *testing.T) {
 }
 
 func TestCancelledWaiterDoesNotCancelTheLoad(t *testing.T) {
+	t.Parallel()
 	release := make(chan struct{})
 	svc := newUserService(t, func(w http.ResponseWriter, r *http.Request) {
 		<-release
@@ -501,7 +548,7 @@ func TestCancelledWaiterDoesNotCancelTheLoad(t *testing.T) {
 	eventually(t, "the load to start", func() bool { return svc.calls.Load() == 1 })
 	second := make(chan string, 1)
 	go func() { u, _ := s.lookup(context.Background(), tokenFor("foo")); second <- u }()
-	time.Sleep(20 * time.Millisecond)
+	eventually(t, "the second lookup to join the load", func() bool { return waitingForLoad(t.Name()) == 2 })
 	cancel() // the first client goes away
 	if err := <-first; !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled waiter: %v", err)
@@ -516,6 +563,7 @@ func TestCancelledWaiterDoesNotCancelTheLoad(t *testing.T) {
 }
 
 func TestHTTPStoreLeavesNoGoroutines(t *testing.T) {
+	// Serial: it counts the process's goroutines, which parallel tests change.
 	svc := newUserService(t, jsonUser)
 	before := runtime.NumGoroutine()
 	for round := 0; round < 5; round++ {

@@ -80,6 +80,7 @@ func verifierFor(t *testing.T, h Handler, keys KeySource) *verifier {
 }
 
 func TestJWKSAlgFamilies(t *testing.T) {
+	t.Parallel()
 	k := getKeys(t)
 	srv := newJWKSServer(t,
 		publicJWK(k.rsa, "rsa", "", "sig"),
@@ -123,6 +124,7 @@ func tryVerifierWith(h Handler, keys KeySource) (*verifier, error) {
 }
 
 func TestJWKSKidSelection(t *testing.T) {
+	t.Parallel()
 	k := getKeys(t)
 	srv := newJWKSServer(t,
 		publicJWK(k.rsa, "a", "RS256", "sig"),
@@ -157,6 +159,7 @@ func TestJWKSKidSelection(t *testing.T) {
 }
 
 func TestJWKSRotation(t *testing.T) {
+	t.Parallel()
 	k := getKeys(t)
 	srv := newJWKSServer(t, publicJWK(k.rsa, "old", "", "sig"))
 	ks, clock := startKeySet(t, srv.URL, time.Hour)
@@ -186,6 +189,7 @@ func TestJWKSRotation(t *testing.T) {
 }
 
 func TestJWKSRefetchGuardUnderLoad(t *testing.T) {
+	t.Parallel()
 	k := getKeys(t)
 	srv := newJWKSServer(t, publicJWK(k.rsa, "a", "", "sig"))
 	ks, clock := startKeySet(t, srv.URL, time.Hour)
@@ -219,6 +223,7 @@ func TestJWKSRefetchGuardUnderLoad(t *testing.T) {
 }
 
 func TestJWKSOutageAndMalformedSets(t *testing.T) {
+	t.Parallel()
 	k := getKeys(t)
 	srv := newJWKSServer(t, publicJWK(k.rsa, "a", "", "sig"))
 	ks, clock := startKeySet(t, srv.URL, time.Hour)
@@ -250,6 +255,7 @@ func TestJWKSOutageAndMalformedSets(t *testing.T) {
 }
 
 func TestJWKSUnavailableAtStart(t *testing.T) {
+	t.Parallel()
 	k := getKeys(t)
 	srv := newJWKSServer(t, publicJWK(k.rsa, "a", "", "sig"))
 	srv.status.Store(503)
@@ -267,6 +273,7 @@ func TestJWKSUnavailableAtStart(t *testing.T) {
 }
 
 func TestJWKSBackgroundRefreshAndShutdown(t *testing.T) {
+	// Serial: it counts the process's goroutines, which parallel tests change.
 	k := getKeys(t)
 	srv := newJWKSServer(t, publicJWK(k.rsa, "a", "", "sig"))
 	before := runtime.NumGoroutine()
@@ -282,11 +289,12 @@ func TestJWKSBackgroundRefreshAndShutdown(t *testing.T) {
 	_ = ks.Destruct()
 	srv.CloseClientConnections()
 	n := srv.fetches.Load()
-	time.Sleep(100 * time.Millisecond)
+	// Once every goroutine the key set started has ended, nothing is left
+	// that could fetch: no wait for a fetch that does not come.
+	eventually(t, "the refresh goroutine to end", func() bool { return runtime.NumGoroutine() <= before })
 	if srv.fetches.Load() != n {
 		t.Fatal("the key set fetched after Destruct")
 	}
-	eventually(t, "the refresh goroutine to end", func() bool { return runtime.NumGoroutine() <= before })
 }
 
 // countingKeys counts how often verification needed the keys.
@@ -304,6 +312,7 @@ func (c *countingKeys) Keys(alg, kid string) ([]any, error) {
 func (c *countingKeys) Generation() uint64 { return c.gen.Load() }
 
 func TestTokenCache(t *testing.T) {
+	t.Parallel()
 	k := getKeys(t)
 	pub := &PublicKey{Path: pkixPEM(t, k.rsa)}
 	if err := pub.Provision(testContext(t)); err != nil {
@@ -354,6 +363,7 @@ func TestTokenCache(t *testing.T) {
 }
 
 func TestTokenCacheIsBounded(t *testing.T) {
+	t.Parallel()
 	c := newTokenCache(100, 1<<20)
 	tok := &token{payload: mustJSON(`{"sub":"x"}`), header: mustJSON(`{"alg":"HS256"}`)}
 	for i := 0; i < 1000; i++ {

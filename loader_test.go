@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"go.uber.org/zap"
@@ -15,6 +16,7 @@ import (
 )
 
 func TestParseUsers(t *testing.T) {
+	t.Parallel()
 	object := `{
 	"foo": {"username": "foo", "roles": ["admin"]},
 	"b\u0061r": {"username": "bar", "roles": ["peasant"]}
@@ -61,6 +63,7 @@ func TestParseUsers(t *testing.T) {
 }
 
 func TestUsersFileErrorNamesFileAndPosition(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "users.json")
 	writeFile(t, path, "{\n\t\"foo\": {\"roles\": [\"admin\"]}\n\t\"bar\": {}\n}")
 	_, err := newFileStore(path, "", zap.NewNop())
@@ -72,9 +75,17 @@ func TestUsersFileErrorNamesFileAndPosition(t *testing.T) {
 	}
 }
 
-// TestUsersFileHotReload rewrites a real file under a running watcher.
+// TestUsersFileHotReload rewrites a real file under a running watcher. The
+// watcher runs in a synctest bubble: its ticker is on the bubble's fake
+// clock, so every poll comes at once and "ten more polls" is exact, while
+// the file and its modification times are real.
 func TestUsersFileHotReload(t *testing.T) {
-	defer setPoll(10 * time.Millisecond)()
+	t.Parallel()
+	synctest.Test(t, testUsersFileHotReload)
+}
+
+func testUsersFileHotReload(t *testing.T) {
+	poll := time.Duration(usersFilePoll.Load())
 	dir := t.TempDir()
 	path := filepath.Join(dir, "users.json")
 	writeFile(t, path, `{"foo": {"roles": ["admin"]}}`)
@@ -102,7 +113,8 @@ func TestUsersFileHotReload(t *testing.T) {
 	// A broken rewrite keeps the last good users and logs one error.
 	writeFile(t, path, `{"foo": {"roles": ["admin"]`)
 	eventually(t, "the error log", func() bool { return logs.FilterMessageSnippet("did not load").Len() == 1 })
-	time.Sleep(100 * time.Millisecond) // ten more polls: still one error
+	time.Sleep(10 * poll) // ten more polls, on the bubble's clock: still one error
+	synctest.Wait()
 	if n := logs.FilterMessageSnippet("did not load").Len(); n != 1 {
 		t.Fatalf("%d error logs for one broken rewrite", n)
 	}
@@ -115,7 +127,8 @@ func TestUsersFileHotReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "the removal log", func() bool { return logs.FilterMessageSnippet("unavailable").Len() == 1 })
-	time.Sleep(100 * time.Millisecond)
+	time.Sleep(10 * poll) // on the bubble's clock: still one error
+	synctest.Wait()
 	if n := logs.FilterMessageSnippet("unavailable").Len(); n != 1 || lookup("bar") != `{"roles":[]}` {
 		t.Fatalf("after removal: %d logs, bar = %s", n, lookup("bar"))
 	}
@@ -138,29 +151,5 @@ func TestUsersFileHotReload(t *testing.T) {
 				t.Errorf("a user body reached the log: %v", e)
 			}
 		}
-	}
-}
-
-func setPoll(d time.Duration) (restore func()) {
-	old := usersFilePoll.Swap(int64(d))
-	return func() { usersFilePoll.Store(old) }
-}
-
-func writeFile(t testing.TB, path, content string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-// eventually waits up to 5s for cond, polling.
-func eventually(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -11,6 +11,7 @@ import (
 )
 
 func TestPlaceholderValues(t *testing.T) {
+	t.Parallel()
 	user := `{"username":"foo","roles":["admin","editor"],"age":42,"score":4.5,"big":12345678901234567890123,` +
 		`"exp":4.2e+01,"active":true,"banned":false,"nothing":null,"address":{"city":"Paris","zip":"75001"},` +
 		`"matrix":[[1,2],[3]],"mixed":["a",1,true,null,{"k":"v"}],"evil":"line\r\nX-Injected: 1\u0000","ctl":"a\u0001b\u007fc\td","quote":"say \"hi\"",` +
@@ -82,6 +83,7 @@ func TestPlaceholderValues(t *testing.T) {
 }
 
 func TestPlaceholdersWithoutUser(t *testing.T) {
+	t.Parallel()
 	r := httptest.NewRequest("GET", "/", nil)
 	r = r.WithContext(context.WithValue(r.Context(), caddyhttp.VarsCtxKey, map[string]any{}))
 	repl := caddyhttp.NewTestReplacer(r)

@@ -10,6 +10,7 @@ import (
 )
 
 func TestTemplateRendering(t *testing.T) {
+	t.Parallel()
 	repl := caddy.NewReplacer()
 	st := &requestState{tok: &token{identity: `a"b\c` + "\n", payload: mustJSON(`{"sub":"x"}`)}, reason: "why"}
 	repl.Map(st.placeholder)
@@ -48,6 +49,7 @@ func TestTemplateRendering(t *testing.T) {
 }
 
 func TestResponseWrite(t *testing.T) {
+	t.Parallel()
 	repl := caddy.NewReplacer()
 	st := &requestState{reason: "Token has expired"}
 	repl.Map(st.placeholder)

@@ -29,6 +29,7 @@ func tryVerifier(t testing.TB, h Handler) (*verifier, error) {
 }
 
 func TestEveryAlgFamilyVerifies(t *testing.T) {
+	t.Parallel()
 	k := getKeys(t)
 	pkcs1 := writePEM(t, "RSA PUBLIC KEY", x509.MarshalPKCS1PublicKey(&k.rsa.PublicKey))
 	cases := []struct {
@@ -54,6 +55,7 @@ func TestEveryAlgFamilyVerifies(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
 			v := newVerifier(t, c.config)
 			raw := signToken(t, c.alg, c.signKey, claimsFor("foo"), nil)
 			tok, f := v.verify(raw, time.Now())
@@ -76,6 +78,7 @@ func TestEveryAlgFamilyVerifies(t *testing.T) {
 }
 
 func TestRSAPSSOnlyKeyServesOnlyPS(t *testing.T) {
+	t.Parallel()
 	k := getKeys(t)
 	// An SPKI with the RSASSA-PSS OID (RFC 4055) and absent parameters.
 	spki, err := asn1MarshalPSSKey(&k.rsa.PublicKey)
@@ -96,6 +99,7 @@ func TestRSAPSSOnlyKeyServesOnlyPS(t *testing.T) {
 }
 
 func TestKeyFamilyDecidesTheAlgNotTheToken(t *testing.T) {
+	t.Parallel()
 	k := getKeys(t)
 	rsaPEM := pkixPEM(t, k.rsa)
 	pemBytes := mustRead(t, rsaPEM)
@@ -126,6 +130,7 @@ func TestKeyFamilyDecidesTheAlgNotTheToken(t *testing.T) {
 }
 
 func TestAlgNoneIsNeverAccepted(t *testing.T) {
+	t.Parallel()
 	v := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret)})
 	payload := b64(`{"sub":"admin"}`)
 	for _, alg := range []string{"none", "None", "NONE", "nOnE"} {
@@ -144,6 +149,7 @@ func TestAlgNoneIsNeverAccepted(t *testing.T) {
 }
 
 func TestAlgorithmsAllowList(t *testing.T) {
+	t.Parallel()
 	k := getKeys(t)
 	v := newVerifier(t, Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.rsa)), Algorithms: []string{"RS256"}})
 	if _, f := v.verify(signToken(t, "RS256", k.rsa, claimsFor("a"), nil), time.Now()); f != nil {
@@ -170,6 +176,7 @@ func TestAlgorithmsAllowList(t *testing.T) {
 }
 
 func TestKeySourceErrors(t *testing.T) {
+	// Serial: t.Setenv sets the process-wide environment.
 	k := getKeys(t)
 	garbage := writePEM(t, "PUBLIC KEY", []byte("not DER"))
 	for _, c := range []struct {
@@ -196,6 +203,7 @@ func TestKeySourceErrors(t *testing.T) {
 }
 
 func TestTimeClaims(t *testing.T) {
+	t.Parallel()
 	now := time.Unix(1_800_000_000, 0)
 	sec := func(d time.Duration) string { return itoa(now.Add(d).Unix()) }
 	strict := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret)})
@@ -255,6 +263,7 @@ func TestTimeClaims(t *testing.T) {
 // TestCheckOrder follows the contract: signature, crit, exp/nbf/iat, then
 // iss, aud, required and matched claims, then the identity.
 func TestCheckOrder(t *testing.T) {
+	t.Parallel()
 	v := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret), Issuers: []string{"good"}, Audiences: []string{"api"},
 		RequireClaims: []string{"jti"}, Claims: map[string][]string{"b": {"1"}, "a": {"1"}}})
 	now := time.Now()
@@ -287,6 +296,7 @@ func TestCheckOrder(t *testing.T) {
 }
 
 func TestIssuerAudienceAndClaims(t *testing.T) {
+	t.Parallel()
 	v := newVerifier(t, Handler{
 		KeysRaw:       secretKeys(testSecret),
 		Issuers:       []string{"https://issuer.example", "other"},
@@ -331,6 +341,7 @@ func TestIssuerAudienceAndClaims(t *testing.T) {
 }
 
 func TestIdentity(t *testing.T) {
+	t.Parallel()
 	v := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret)})
 	cases := []struct {
 		sub  string // JSON, or "" for absent
@@ -378,6 +389,7 @@ func TestIdentity(t *testing.T) {
 }
 
 func TestMalformedTokens(t *testing.T) {
+	t.Parallel()
 	v := newVerifier(t, Handler{KeysRaw: secretKeys(testSecret), MaxTokenSize: 2048})
 	key := []byte(testSecret)
 	good := rawToken(t, `{"alg":"HS256"}`, `{"sub":"a"}`, key)
@@ -425,6 +437,7 @@ func TestMalformedTokens(t *testing.T) {
 }
 
 func TestCritAndKeyURLHeaders(t *testing.T) {
+	t.Parallel()
 	k := getKeys(t)
 	v := newVerifier(t, Handler{KeysRaw: publicKeyKeys(pkixPEM(t, k.rsa))})
 	claims := claimsFor("foo")
