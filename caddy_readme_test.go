@@ -1,0 +1,96 @@
+package jwtuser_test
+
+// Every Caddyfile in README.md runs here through a real Caddy, so the README
+// never shows one that does not load. Fragments run inside a site; the
+// names they use (files, services, identity providers, secrets) are pointed
+// at real local ones made by the test.
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddytest"
+)
+
+// readmeCaddyfiles are README.md's ```caddyfile blocks, in order.
+func readmeCaddyfiles(t *testing.T) []string {
+	t.Helper()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```caddyfile\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	var out []string
+	for _, b := range blocks {
+		out = append(out, b[1])
+	}
+	return out
+}
+
+func TestREADMECaddyfilesRun(t *testing.T) {
+	blocks := readmeCaddyfiles(t)
+	if len(blocks) < 10 {
+		t.Fatalf("found %d Caddyfile blocks in README.md", len(blocks))
+	}
+	dir := t.TempDir()
+	users := filepath.Join(dir, "users.json")
+	if err := os.WriteFile(users, []byte(`{"foo": {"roles": ["admin"]}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// A JWK Set with no usable key is fine here: loading must not need one.
+	idp := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"keys":[]}`))
+	}))
+	defer idp.Close()
+	userService := httptest.NewServer(http.NotFoundHandler())
+	defer userService.Close()
+	t.Setenv("JWT_SECRET", thirdPartyKey)
+	t.Setenv("USERS_API_TOKEN", "readme-service-token")
+	directories.Store("staff", &directory{})
+	local := strings.NewReplacer(
+		"/etc/caddy/users.json", users,
+		"example-users.json", users,
+		"https://users.internal", userService.URL,
+		"https://login.example.com", idp.URL,
+	)
+	for i, block := range blocks {
+		if strings.Contains(block, "[<") {
+			continue // the grammar, not a configuration
+		}
+		body := local.Replace(block)
+		if strings.HasPrefix(body, "on_") {
+			// A fragment of jwt_user itself.
+			body = "jwt_user {\n\tsecret {env.JWT_SECRET}\n\tusers_file " + users + "\n" + body + "\n}"
+		}
+		config := fmt.Sprintf("{\n\tadmin localhost:2999\n\thttp_port 9080\n\thttps_port 9443\n\tgrace_period 1ns\n\tskip_install_trust\n}\n:9080 {\n%s\n\trespond \"reached\"\n}\n", body)
+		t.Run(fmt.Sprint("block", i+1), func(t *testing.T) {
+			tc := caddytest.NewTester(t)
+			tc.InitServer(config, "caddyfile")
+			if !strings.Contains(body, "jwt_user") || strings.Contains(body, "optional") {
+				return
+			}
+			// Loaded and in the way: a request without a token, to a path
+			// the block's route covers, is refused (a redirect counts).
+			path := "/"
+			if m := regexp.MustCompile(`route (\S+)`).FindStringSubmatch(body); m != nil {
+				path = strings.ReplaceAll(m[1], "*", "x")
+			}
+			client := *tc.Client
+			client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+			resp, err := client.Get("http://localhost:9080" + path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				t.Errorf("a request without a token got 200 through:\n%s", config)
+			}
+		})
+	}
+}
