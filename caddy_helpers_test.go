@@ -6,7 +6,8 @@ package jwtuser
 // process by caddytest on its first use and then reconfigured by each test
 // through its admin endpoint, as `caddy reload` would. There is one such
 // Caddy per test process and it listens on fixed ports (admin
-// localhost:2999, HTTP 9080, HTTPS 9443), so:
+// localhost:2999, HTTP 9080, HTTPS 9443; JWT_USER_TEST_PORT_SHIFT=N adds N
+// to each, for a second work tree testing on the same host), so:
 //
 //   - every test that starts or reconfigures the Caddy lives in a
 //     caddy_*_test.go file, and no test elsewhere does;
@@ -15,7 +16,8 @@ package jwtuser
 //     while it runs. Go starts the parallel unit tests only once every
 //     serial test has returned, so the Caddy is never reconfigured under
 //     them;
-//   - only one test process of this package may run at a time on a host.
+//   - only one test process of this package may run at a time on a host
+//     with the same port shift.
 
 import (
 	"bufio"
@@ -35,11 +37,26 @@ import (
 	"github.com/caddyserver/caddy/v2/caddytest"
 )
 
-// The test Caddy's fixed ports.
-const (
-	adminPort = 2999
-	httpPort  = 9080
-	siteURL   = "http://localhost:9080"
+// The test Caddy's ports.
+var (
+	adminPort, httpPort, httpsPort = shiftedPorts()
+	siteURL                        = fmt.Sprintf("http://localhost:%d", httpPort)
+)
+
+// shiftedPorts are 2999, 9080 and 9443, each plus JWT_USER_TEST_PORT_SHIFT.
+func shiftedPorts() (admin, http, https int) {
+	shift, _ := strconv.Atoi(os.Getenv("JWT_USER_TEST_PORT_SHIFT"))
+	return 2999 + shift, 9080 + shift, 9443 + shift
+}
+
+// caddytest checks the admin endpoint it was told of.
+func init() { caddytest.Default.AdminPort = adminPort }
+
+// The same, for the tests of package jwtuser_test.
+var (
+	TestAdminPort = adminPort
+	TestHTTPPort  = httpPort
+	TestHTTPSPort = httpsPort
 )
 
 // adminURL is the test Caddy's admin endpoint.
@@ -49,11 +66,11 @@ var adminURL = fmt.Sprintf("http://localhost:%d", adminPort)
 var globalOptions = fmt.Sprintf(`{
 	admin localhost:%d
 	http_port %d
-	https_port 9443
+	https_port %d
 	grace_period 1ns
 	skip_install_trust
 }
-`, adminPort, httpPort)
+`, adminPort, httpPort, httpsPort)
 
 // seedUsers are the seed's users, plus fields for the placeholder forms.
 const seedUsers = `{

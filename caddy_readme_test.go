@@ -16,6 +16,8 @@ import (
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddytest"
+
+	jwtuser "github.com/jwtuser/caddy-jwt-user"
 )
 
 // readmeCaddyfiles are README.md's ```caddyfile blocks, in order.
@@ -68,7 +70,8 @@ func TestREADMECaddyfilesRun(t *testing.T) {
 			// A fragment of jwt_user itself.
 			body = "jwt_user {\n\tsecret {env.JWT_SECRET}\n\tusers_file " + users + "\n" + body + "\n}"
 		}
-		config := fmt.Sprintf("{\n\tadmin localhost:2999\n\thttp_port 9080\n\thttps_port 9443\n\tgrace_period 1ns\n\tskip_install_trust\n}\n:9080 {\n%s\n\trespond \"reached\"\n}\n", body)
+		config := fmt.Sprintf("{\n\tadmin localhost:%d\n\thttp_port %d\n\thttps_port %d\n\tgrace_period 1ns\n\tskip_install_trust\n}\n:%d {\n%s\n\trespond \"reached\"\n}\n",
+			jwtuser.TestAdminPort, jwtuser.TestHTTPPort, jwtuser.TestHTTPSPort, jwtuser.TestHTTPPort, body)
 		t.Run(fmt.Sprint("block", i+1), func(t *testing.T) {
 			tc := caddytest.NewTester(t)
 			tc.InitServer(config, "caddyfile")
@@ -83,7 +86,7 @@ func TestREADMECaddyfilesRun(t *testing.T) {
 			}
 			client := *tc.Client
 			client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-			resp, err := client.Get("http://localhost:9080" + path)
+			resp, err := client.Get(fmt.Sprintf("http://localhost:%d%s", jwtuser.TestHTTPPort, path))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -115,13 +115,13 @@ var (
 	_ caddyfile.Unmarshaler  = (*DirectoryStore)(nil)
 )
 
-// The real Caddy of this test process: the admin endpoint and site ports
-// every real-Caddy test here uses.
-const (
-	thirdPartyAdmin = "http://localhost:2999"
-	thirdPartySite  = "http://localhost:9080"
-	thirdPartyKey   = "third-party-store-test-secret-of-32+bytes"
+// The real Caddy of this test process: its admin endpoint and site.
+var (
+	thirdPartyAdmin = fmt.Sprintf("http://localhost:%d", jwtuser.TestAdminPort)
+	thirdPartySite  = fmt.Sprintf("http://localhost:%d", jwtuser.TestHTTPPort)
 )
+
+const thirdPartyKey = "third-party-store-test-secret-of-32+bytes"
 
 func TestThirdPartyStoreGetsTheCachingLayer(t *testing.T) {
 	dir := &directory{users: map[string]jwtuser.User{
@@ -131,13 +131,13 @@ func TestThirdPartyStoreGetsTheCachingLayer(t *testing.T) {
 	directories.Store("staff", dir)
 	tc := caddytest.NewTester(t)
 	tc.InitServer(fmt.Sprintf(`{
-	admin localhost:2999
-	http_port 9080
-	https_port 9443
+	admin localhost:%d
+	http_port %d
+	https_port %d
 	grace_period 1ns
 	skip_install_trust
 }
-:9080 {
+:%d {
 	jwt_user {
 		secret %s
 		store directory staff
@@ -146,7 +146,7 @@ func TestThirdPartyStoreGetsTheCachingLayer(t *testing.T) {
 		stale_if_error 1h
 	}
 	respond "{jwt.user.username} {jwt.user.roles}"
-}`, thirdPartyKey), "caddyfile")
+}`, jwtuser.TestAdminPort, jwtuser.TestHTTPPort, jwtuser.TestHTTPSPort, jwtuser.TestHTTPPort, thirdPartyKey), "caddyfile")
 
 	send := func(sub string) (int, string) {
 		t.Helper()

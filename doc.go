@@ -1,6 +1,18 @@
 // Package jwtuser is a Caddy HTTP handler that verifies a request's JWT, loads
 // the user the token names and exposes both as placeholders.
 //
+// A request's data goes one way, read top to bottom in Handler.ServeHTTP:
+// extract (extract.go) → verify, identity included (verify.go) → load
+// (the Store, behind the caching layer of store_cache.go unless it is in
+// memory) → placeholders (placeholders.go) → the next handler; the first
+// failure answers with its response (failure.go, responses.go).
+//
+// The parts are guest modules behind small public interfaces: key sources
+// (KeySource) in http.jwt_user.keys — secret, public_key, jwks — and stores
+// (Store) in http.jwt_user.stores — file, http. A third party adds one by
+// registering a module there. Everything a request could pay for that does
+// not depend on the request is done once, in Provision (provision.go).
+//
 // JSON is read two ways. At the edges — the configuration, JWK Sets, the
 // admin API, the command line — with encoding/json, where convenience
 // matters and inputs are small or trusted. On the request path — token

@@ -109,14 +109,17 @@ type StoreStats struct {
 	Kind string `json:"kind"`
 	// Store describes the backend (StoreDescriber).
 	Store string `json:"store"`
-	// Entries is the count of cached users (for an in-memory store: of
-	// users held); NotFoundEntries of cached "no such user" answers.
-	Entries         int `json:"entries"`
+	// Entries is the count of cached users; for an in-memory store, of the
+	// users it holds.
+	Entries int `json:"entries"`
+	// NotFoundEntries is the count of cached "no such user" answers.
 	NotFoundEntries int `json:"not_found_entries"`
-	// Cache lookups since the cache was created; a stale serve is a copy
-	// past its TTL served while the store failed.
-	Hits        int64 `json:"hits"`
-	Misses      int64 `json:"misses"`
+	// Hits counts lookups answered from the cache since it was created.
+	Hits int64 `json:"hits"`
+	// Misses counts lookups that went to the store.
+	Misses int64 `json:"misses"`
+	// StaleServed counts copies past their TTL served while the store
+	// failed (stale_if_error).
 	StaleServed int64 `json:"stale_served"`
 	// HitRatio is Hits/(Hits+Misses); null before the first lookup and for
 	// an in-memory store.
