@@ -83,11 +83,14 @@ func parseJWKS(body []byte) (*jwkSet, int, error) {
 			k = k.Public() // a set should never publish private parts; use only the public one
 		}
 		algs := algsForKey(k.Key)
-		if k.Algorithm != "" {
-			if !slices.Contains(algs, k.Algorithm) {
-				skipped++
-				continue
-			}
+		switch {
+		case k.Algorithm == "":
+		case !slices.Contains(algs, k.Algorithm):
+			skipped++ // an alg of another key type
+			continue
+		case !slices.Equal(algs, ed25519Algs):
+			// The key's own alg narrows it; for an Ed25519 key EdDSA and
+			// Ed25519 name one algorithm (RFC 9864), so either serves both.
 			algs = []string{k.Algorithm}
 		}
 		if len(algs) == 0 {

@@ -16,7 +16,8 @@ func init() {
 
 // JWKS is the key source http.jwt_user.keys.jwks: a JWK Set (RFC 7517)
 // fetched from a URL and kept fresh, as identity providers publish their
-// keys. It serves RS*, PS*, ES* and EdDSA; keys are chosen by kid, a token
+// keys. It serves RS*, PS*, ES*, EdDSA and Ed25519 (RFC 9864's name for
+// EdDSA with an Ed25519 key: a key with either alg serves both); keys are chosen by kid, a token
 // without kid is tried against every key of its alg, a key without alg
 // serves the algs of its type, and keys with use "enc" are ignored.
 //

@@ -22,7 +22,7 @@ func init() {
 // read from a PEM file at load. The key's type fixes the algs it serves:
 // RSA, RS256-512 and PS256-512 (a key with the RSASSA-PSS OID of RFC 4055,
 // PS* only); ECDSA, the ES alg of its curve (P-256 ES256, P-384 ES384, P-521
-// ES512); Ed25519, EdDSA.
+// ES512); Ed25519, EdDSA and its RFC 9864 name Ed25519.
 //
 // Caddyfile: `public_key <pem-file>` in jwt_user, or `keys public_key <pem-file>`.
 type PublicKey struct {
