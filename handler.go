@@ -57,14 +57,19 @@ type Handler struct {
 	// Default: 0. Refused at load: negative.
 	Leeway caddy.Duration `json:"leeway,omitempty"`
 	// Claims a token must carry, e.g. exp (a token without exp is otherwise
-	// accepted, as flask-jwt-extended does).
+	// accepted, as flask-jwt-extended does). A claim that is null counts as
+	// missing, as PyJWT's require reads it; a registered claim of the wrong
+	// type (exp null included) fails its own type check first.
 	RequireClaims []string `json:"require_claims,omitempty"`
 	// Claims that must equal one of the listed values (an array claim must
 	// contain one), e.g. {"type": ["access"]} refuses flask-jwt-extended's
-	// refresh tokens. Refused at load: a claim with no values.
+	// refresh tokens. A null claim is present and equals no value: Invalid
+	// claim "<name>". Refused at load: a claim with no values.
 	Claims map[string][]string `json:"claims,omitempty"`
 	// The claim that names the user (flask-jwt-extended's
-	// JWT_IDENTITY_CLAIM). Default: sub.
+	// JWT_IDENTITY_CLAIM): a non-empty string or a whole number; absent is
+	// "Missing claim: <name>", any other value, null included, "Invalid
+	// claim: <name>". Default: sub.
 	IdentityClaim string `json:"identity_claim,omitempty"`
 	// Longest token accepted, in bytes; a longer one is an invalid token.
 	// Default: 8192. Refused at load: negative or over 1GiB.

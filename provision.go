@@ -101,7 +101,7 @@ func (h *Handler) newVerifier(keys KeySource) (*verifier, error) {
 		return nil, errors.New("leeway: must not be negative")
 	}
 	// Sorted, so the reason for a token failing two rules is always the same.
-	names := []string{"iss", "aud", "exp", "nbf", "iat"}
+	names := []string{"iss", "aud", "exp", "nbf", "iat", "jti"}
 	for _, name := range slices.Sorted(maps.Keys(h.Claims)) {
 		values := h.Claims[name]
 		if len(values) == 0 {

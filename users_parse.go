@@ -87,7 +87,7 @@ func parseUsers(text, keyField string) (map[string]rawjson.Text, error) {
 				err = at(offset, "a user must be a JSON object")
 				return false
 			}
-			raw, ok := presentPath(user, keyField)
+			raw, ok := user.Path(keyField) // null is there, and not an identity
 			if !ok {
 				err = at(offset, fmt.Sprintf("the user has no %q field", keyField))
 				return false
