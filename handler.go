@@ -8,7 +8,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 	"go.uber.org/zap"
 )
 
@@ -186,18 +185,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		c.Write(zap.String("identity", tok.identity))
 	}
 	return next.ServeHTTP(w, r)
-}
-
-// checkUser makes u.text from u.JSON for a user that arrives without it
-// (see User.hasText): from an in-memory store other than the file store.
-func checkUser(u *User) error {
-	text, err := rawjson.Check(u.JSON)
-	if err != nil || text.Kind() != '{' {
-		return &storeFailure{kind: "not_object"}
-	}
-	u.text = text.Compact()
-	u.JSON = u.text.String()
-	return nil
 }
 
 // refuse answers with the response configured for f.

@@ -25,7 +25,8 @@ func init() {
 // fatal; until a first set arrives, tokens get the store-error response
 // "Signing keys unavailable"), refreshed every Refresh, and fetched again
 // at once when a token names an unknown kid, at most once every 30s. A
-// failed or malformed fetch keeps the last good set. Configurations with
+// leading byte order mark is skipped. A failed or malformed fetch keeps the
+// last good set. Configurations with
 // the same URL and interval share one set, so a caddy reload neither
 // refetches nor waits.
 //

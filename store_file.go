@@ -28,8 +28,9 @@ func init() {
 // has held still for a poll interval (1s), so within about two seconds. A
 // change that does not parse, a removed file, or a directory in its place
 // keeps the last good users and logs one error; a file created again is
-// loaded. Refused at load: a file that cannot be read or parsed, naming the
-// file and the error's line:column, and a duplicate identity.
+// loaded. A leading UTF-8 byte order mark is skipped. Refused at load: a
+// file that cannot be read or parsed, naming the file and the error's
+// line:column, and a duplicate identity.
 //
 // The store is in memory (InMemoryStore): no cache stands in front of it,
 // so the cache settings are refused with it. Configurations naming the same

@@ -28,7 +28,8 @@ func init() {
 // for one user per identity, with `GET <url>`, behind the caching layer.
 //
 // The service answers:
-//   - 200 with a JSON object: the user. Cache-Control: max-age=N sets the
+//   - 200 with a JSON object (after at most one leading byte order mark,
+//     which is skipped): the user. Cache-Control: max-age=N sets the
 //     entry's TTL; no-store, no-cache or max-age=0 keep it out of the cache.
 //   - 404 or 410: no such user (cached for cache_not_found_ttl).
 //   - anything else (another status, a 3xx included: redirects are never
