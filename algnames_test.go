@@ -59,17 +59,12 @@ func TestJWKSEd25519AlgName(t *testing.T) {
 	k := getKeys(t)
 	// A set whose only key says Ed25519 is usable; an RSA key claiming
 	// Ed25519 is skipped, as any key whose alg is not of its type.
-	srv := newJWKSServer(t,
-		publicJWK(k.ed, "ed", "Ed25519", "sig"),
-		publicJWK(k.rsa, "liar", "Ed25519", "sig"),
-		publicJWK(k.otherEd, "old", "EdDSA", "sig"),
-	)
-	ks, _ := startKeySet(t, srv.URL, time.Hour)
+	_, ks, v := jwksVerifier(t, publicJWK(k.ed, "ed", "Ed25519", "sig"),
+		publicJWK(k.rsa, "liar", "Ed25519", "sig"), publicJWK(k.otherEd, "old", "EdDSA", "sig"))
 	set := ks.current.Load()
 	if set == nil || len(set.keys) != 2 {
 		t.Fatalf("usable keys: %+v", set)
 	}
-	v := verifierFor(t, Handler{}, &JWKS{set: ks})
 	for _, c := range []struct {
 		alg, kid string
 		key      any

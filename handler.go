@@ -44,7 +44,13 @@ type Handler struct {
 	// Required.
 	KeysRaw json.RawMessage `json:"keys,omitempty" caddy:"namespace=http.jwt_user.keys inline_key=source"`
 	// Algs a token may use (RFC 7518 names). Default: every alg the key
-	// source serves. Refused at load: "none", an unknown alg, or one the
+	// source serves.
+	//
+	// This and the token-check settings below (issuer, audience,
+	// require_claims, claims, identity_claim) and the From names resolve
+	// Caddy's global placeholders ({env.*}, {file.*}) when the
+	// configuration loads; a per-request placeholder is refused there, as
+	// it has no value yet and would be compared as literal text. Refused at load: "none", an unknown alg, or one the
 	// key source cannot serve (an HMAC secret with RS256).
 	Algorithms []string `json:"algorithms,omitempty"`
 	// The token's iss (RFC 7519 §4.1.1) must equal one of these.

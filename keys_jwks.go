@@ -34,8 +34,8 @@ func init() {
 // `keys jwks <url> [<refresh-interval>]`.
 type JWKS struct {
 	// The JWK Set's http or https URL, e.g. an OpenID provider's jwks_uri.
-	// Global placeholders are resolved at provision. The set is never
-	// fetched from a URL a token names (jku, x5u).
+	// Global placeholders are resolved at load; any other is refused. The
+	// set is never fetched from a URL a token names (jku, x5u).
 	URL string `json:"url"`
 	// How often the set is fetched again. Default: 10m; refused below 1s.
 	Refresh caddy.Duration `json:"refresh,omitempty"`
@@ -55,7 +55,10 @@ func (JWKS) CaddyModule() caddy.ModuleInfo {
 // Provision takes the set from keySetPool, fetching it when no
 // configuration holds it yet.
 func (j *JWKS) Provision(ctx caddy.Context) error {
-	u := caddy.NewReplacer().ReplaceKnown(j.URL, "")
+	u, err := resolveAtLoad("jwks", j.URL)
+	if err != nil {
+		return err
+	}
 	parsed, err := url.Parse(u)
 	if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
 		return fmt.Errorf("jwks: %q is not an http or https URL", u)

@@ -37,8 +37,11 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("metrics: %v", err)
 	}
-	var err error
-	if h.extractor, err = newExtractor(h.From); err != nil {
+	cfg, err := h.resolvedChecks()
+	if err != nil {
+		return err
+	}
+	if h.extractor, err = newExtractor(cfg.From); err != nil {
 		return err
 	}
 	if h.KeysRaw == nil {
@@ -48,7 +51,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading the key source: %v", err)
 	}
-	if h.verifier, err = h.newVerifier(mod.(KeySource)); err != nil {
+	if h.verifier, err = cfg.newVerifier(mod.(KeySource)); err != nil {
 		return err
 	}
 	for kind, cfg := range h.responseConfigs() {
