@@ -5,6 +5,7 @@ import (
 	"maps"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/caddyserver/caddy/v2"
 )
@@ -68,6 +69,25 @@ func resolveHeaderAtLoad(field string, h http.Header) (http.Header, error) {
 		}
 		for _, v := range values {
 			out.Add(resolved, v)
+		}
+	}
+	return out, nil
+}
+
+// stripList is strip_headers resolved and in canonical form, so a request
+// deletes each with no allocation.
+func stripList(fields []string) ([]string, error) {
+	resolved, err := resolveAllAtLoad("strip_headers", fields)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(resolved))
+	for _, f := range resolved {
+		if f == "" || strings.ContainsAny(f, " \t:") {
+			return nil, fmt.Errorf("strip_headers: %q is not a header field name", f)
+		}
+		if name := http.CanonicalHeaderKey(f); !slices.Contains(out, name) {
+			out = append(out, name)
 		}
 	}
 	return out, nil

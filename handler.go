@@ -103,6 +103,16 @@ type Handler struct {
 	// jwt_required(optional=True). A bad token is still refused.
 	Optional bool `json:"optional,omitempty"`
 
+	// Request header fields deleted from every request this handler sees,
+	// before anything else: OPTIONS requests, requests without a token
+	// (optional or not) and refused ones included. For the fields the
+	// Caddyfile sets from the user (X-User), so an upstream never sees one
+	// a client sent: `request_header X-User {jwt.identity}` alone sets an
+	// empty field for an anonymous request, and with a matcher it runs in
+	// an order Caddy picks. Names are matched case-insensitively; global
+	// placeholders are resolved at load, any other is refused.
+	StripHeaders []string `json:"strip_headers,omitempty"`
+
 	// When no source holds a token. Default: 401 {"msg":"<reason>"}, e.g.
 	// "Missing Authorization Header", with WWW-Authenticate: Bearer.
 	OnMissingToken *Response `json:"on_missing_token,omitempty"`
@@ -123,6 +133,8 @@ type Handler struct {
 	// {"msg":"Signing keys unavailable"}.
 	OnStoreError *Response `json:"on_store_error,omitempty"`
 
+	// strip is StripHeaders in canonical form, deleted per request.
+	strip     []string
 	extractor *extractor
 	verifier  *verifier
 	// store answers ServeHTTP: the in-memory store itself, or the caching
@@ -143,12 +155,19 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// ServeHTTP runs one request, in the contract's order: extract → verify →
+// ServeHTTP runs one request, in the contract's order: strip_headers →
+// extract → verify →
 // identity → load → placeholders → next handler. The first failure answers
 // and stops the request; nothing refused reaches the next handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	st := attachState(r, repl)
+
+	// Client-sent fields the configuration reserves for the user, whatever
+	// comes of the request.
+	for _, name := range h.strip {
+		delete(r.Header, name)
+	}
 
 	// CORS pre-flight requests carry no credentials.
 	if r.Method == http.MethodOptions {

@@ -44,6 +44,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.extractor, err = newExtractor(cfg.From); err != nil {
 		return err
 	}
+	if h.strip, err = stripList(h.StripHeaders); err != nil {
+		return err
+	}
 	if h.KeysRaw == nil {
 		return errors.New("no key source: give secret, public_key or jwks (or keys <module>)")
 	}
