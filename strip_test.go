@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
 )
 
@@ -62,5 +63,17 @@ func TestStripHeaders(t *testing.T) {
 		if err := provision(t, &h, users); err == nil || !strings.Contains(err.Error(), "strip_headers") {
 			t.Errorf("strip_headers %q: %v", bad, err)
 		}
+	}
+}
+
+func TestStripHeadersCaddyfile(t *testing.T) {
+	t.Parallel()
+	var h Handler
+	d := caddyfile.NewTestDispenser("jwt_user {\n strip_headers X-User X-Roles\n strip_headers X-Id\n}")
+	if err := h.UnmarshalCaddyfile(d); err != nil || strings.Join(h.StripHeaders, " ") != "X-User X-Roles X-Id" {
+		t.Fatalf("got %q %v", h.StripHeaders, err)
+	}
+	if err := new(Handler).UnmarshalCaddyfile(caddyfile.NewTestDispenser("jwt_user {\n strip_headers\n}")); err == nil {
+		t.Error("strip_headers without a field was accepted")
 	}
 }
