@@ -52,6 +52,9 @@ func TestPerRequestPlaceholdersRefusedAtLoad(t *testing.T) {
 		{"claim value", func(h *Handler) { h.Claims = map[string][]string{"type": {ph}} }, "claim type: "},
 		{"identity_claim", func(h *Handler) { h.IdentityClaim = ph }, "identity_claim: "},
 		{"from name", func(h *Handler) { h.From = []TokenSource{{Source: "cookie", Name: ph}} }, "from cookie: "},
+		{"response header name", func(h *Handler) {
+			h.OnMissingToken = &Response{StatusCode: 302, Headers: http.Header{"X-" + ph: {"/login"}}}
+		}, "on_missing_token: header: "},
 		{"from scheme", func(h *Handler) { h.From = []TokenSource{{Source: "header", Name: "Authorization", Scheme: &scheme}} }, "from header: "},
 	}
 	for _, c := range cases {

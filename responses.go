@@ -23,7 +23,8 @@ type Response struct {
 	// JSON-escaped (no quotes added); any other body is text/plain.
 	Body *string `json:"body,omitempty"`
 	// Response header fields to set; values take the same per-request
-	// placeholders as Body, filled in when the response is written. Setting
+	// placeholders as Body, filled in when the response is written. Names
+	// resolve global placeholders at load and refuse any other. Setting
 	// WWW-Authenticate here replaces the one a 401 carries by default.
 	Headers http.Header `json:"headers,omitempty"`
 }
@@ -89,7 +90,12 @@ func compileResponse(kind failureKind, cfg *Response) (*response, error) {
 	}
 	if cfg != nil {
 		for name, values := range cfg.Headers {
-			h := responseHeader{name: http.CanonicalHeaderKey(name)}
+			// A field's name is fixed at load; its values are per request.
+			resolved, err := resolveAtLoad("header", name)
+			if err != nil {
+				return nil, err
+			}
+			h := responseHeader{name: http.CanonicalHeaderKey(resolved)}
 			for _, v := range values {
 				h.values = append(h.values, parseTemplate(v, false))
 			}
