@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +59,24 @@ var (
 	TestHTTPPort  = httpPort
 	TestHTTPSPort = httpsPort
 )
+
+// readmeCaddyfiles are README.md's ```caddyfile blocks, in order.
+func readmeCaddyfiles(t *testing.T) []string {
+	t.Helper()
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```caddyfile\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
+	var out []string
+	for _, b := range blocks {
+		out = append(out, b[1])
+	}
+	return out
+}
+
+// ReadmeCaddyfiles is readmeCaddyfiles, for the tests of package jwtuser_test.
+var ReadmeCaddyfiles = readmeCaddyfiles
 
 // adminURL is the test Caddy's admin endpoint.
 var adminURL = fmt.Sprintf("http://localhost:%d", adminPort)

@@ -20,23 +20,8 @@ import (
 	jwtuser "github.com/jwtuser/caddy-jwt-user"
 )
 
-// readmeCaddyfiles are README.md's ```caddyfile blocks, in order.
-func readmeCaddyfiles(t *testing.T) []string {
-	t.Helper()
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	blocks := regexp.MustCompile("(?s)```caddyfile\n(.*?)```").FindAllStringSubmatch(string(readme), -1)
-	var out []string
-	for _, b := range blocks {
-		out = append(out, b[1])
-	}
-	return out
-}
-
 func TestREADMECaddyfilesRun(t *testing.T) {
-	blocks := readmeCaddyfiles(t)
+	blocks := jwtuser.ReadmeCaddyfiles(t)
 	if len(blocks) < 10 {
 		t.Fatalf("found %d Caddyfile blocks in README.md", len(blocks))
 	}

@@ -57,6 +57,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		stale_if_error <duration>
 //		cache_size <entries>
 //		optional
+//		strip_headers <field...>
 //		on_missing_token <status> [<body>] [{ header <field> <value> }]
 //		on_invalid_token <status> [<body>] [{ header <field> <value> }]
 //		on_expired_token <status> [<body>] [{ header <field> <value> }]
@@ -138,6 +139,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 				return d.ArgErr()
 			}
 			h.Optional = true
+		case "strip_headers":
+			var v []string
+			v, err = someArgs(d)
+			h.StripHeaders = append(h.StripHeaders, v...)
 		case "on_missing_token":
 			h.OnMissingToken, err = parseResponse(d)
 		case "on_invalid_token":
@@ -169,6 +174,7 @@ var isGuest = map[string]bool{
 // once.
 var repeatable = map[string]bool{
 	"from": true, "issuer": true, "audience": true, "require_claims": true, "claim": true,
+	"strip_headers": true,
 }
 
 func oneArg(d *caddyfile.Dispenser) (string, error) {

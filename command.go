@@ -40,7 +40,7 @@ token flags:
   --secret   an HMAC secret (the same value as the Caddyfile's secret)
   --key      a private key PEM file (RSA, ECDSA or Ed25519)
   --alg      default: HS256 for a secret, RS256 for RSA, ES256/384/512 by
-             curve, EdDSA for Ed25519
+             curve, EdDSA for Ed25519 (or Ed25519, RFC 9864's name)
   --sub      the identity
   --claim    k=v, repeatable; v is taken as JSON when it parses, else as a
              string (--claim roles='["admin"]' --claim level=3)

@@ -8,7 +8,6 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 	"go.uber.org/zap"
 )
 
@@ -45,7 +44,13 @@ type Handler struct {
 	// Required.
 	KeysRaw json.RawMessage `json:"keys,omitempty" caddy:"namespace=http.jwt_user.keys inline_key=source"`
 	// Algs a token may use (RFC 7518 names). Default: every alg the key
-	// source serves. Refused at load: "none", an unknown alg, or one the
+	// source serves.
+	//
+	// This and the token-check settings below (issuer, audience,
+	// require_claims, claims, identity_claim) and the From names resolve
+	// Caddy's global placeholders ({env.*}, {file.*}) when the
+	// configuration loads; a per-request placeholder is refused there, as
+	// it has no value yet and would be compared as literal text. Refused at load: "none", an unknown alg, or one the
 	// key source cannot serve (an HMAC secret with RS256).
 	Algorithms []string `json:"algorithms,omitempty"`
 	// The token's iss (RFC 7519 §4.1.1) must equal one of these.
@@ -57,14 +62,19 @@ type Handler struct {
 	// Default: 0. Refused at load: negative.
 	Leeway caddy.Duration `json:"leeway,omitempty"`
 	// Claims a token must carry, e.g. exp (a token without exp is otherwise
-	// accepted, as flask-jwt-extended does).
+	// accepted, as flask-jwt-extended does). A claim that is null counts as
+	// missing, as PyJWT's require reads it; a registered claim of the wrong
+	// type (exp null included) fails its own type check first.
 	RequireClaims []string `json:"require_claims,omitempty"`
 	// Claims that must equal one of the listed values (an array claim must
 	// contain one), e.g. {"type": ["access"]} refuses flask-jwt-extended's
-	// refresh tokens. Refused at load: a claim with no values.
+	// refresh tokens. A null claim is present and equals no value: Invalid
+	// claim "<name>". Refused at load: a claim with no values.
 	Claims map[string][]string `json:"claims,omitempty"`
 	// The claim that names the user (flask-jwt-extended's
-	// JWT_IDENTITY_CLAIM). Default: sub.
+	// JWT_IDENTITY_CLAIM): a non-empty string or a whole number; absent is
+	// "Missing claim: <name>", any other value, null included, "Invalid
+	// claim: <name>". Default: sub.
 	IdentityClaim string `json:"identity_claim,omitempty"`
 	// Longest token accepted, in bytes; a longer one is an invalid token.
 	// Default: 8192. Refused at load: negative or over 1GiB.
@@ -93,6 +103,16 @@ type Handler struct {
 	// jwt_required(optional=True). A bad token is still refused.
 	Optional bool `json:"optional,omitempty"`
 
+	// Request header fields deleted from every request this handler sees,
+	// before anything else: OPTIONS requests, requests without a token
+	// (optional or not) and refused ones included. For the fields the
+	// Caddyfile sets from the user (X-User), so an upstream never sees one
+	// a client sent: `request_header X-User {jwt.identity}` alone sets an
+	// empty field for an anonymous request, and with a matcher it runs in
+	// an order Caddy picks. Names are matched case-insensitively; global
+	// placeholders are resolved at load, any other is refused.
+	StripHeaders []string `json:"strip_headers,omitempty"`
+
 	// When no source holds a token. Default: 401 {"msg":"<reason>"}, e.g.
 	// "Missing Authorization Header", with WWW-Authenticate: Bearer.
 	OnMissingToken *Response `json:"on_missing_token,omitempty"`
@@ -113,6 +133,8 @@ type Handler struct {
 	// {"msg":"Signing keys unavailable"}.
 	OnStoreError *Response `json:"on_store_error,omitempty"`
 
+	// strip is StripHeaders in canonical form, deleted per request.
+	strip     []string
 	extractor *extractor
 	verifier  *verifier
 	// store answers ServeHTTP: the in-memory store itself, or the caching
@@ -133,12 +155,19 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 	}
 }
 
-// ServeHTTP runs one request, in the contract's order: extract → verify →
+// ServeHTTP runs one request, in the contract's order: strip_headers →
+// extract → verify →
 // identity → load → placeholders → next handler. The first failure answers
 // and stops the request; nothing refused reaches the next handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	st := attachState(r, repl)
+
+	// Client-sent fields the configuration reserves for the user, whatever
+	// comes of the request.
+	for _, name := range h.strip {
+		delete(r.Header, name)
+	}
 
 	// CORS pre-flight requests carry no credentials.
 	if r.Method == http.MethodOptions {
@@ -181,18 +210,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		c.Write(zap.String("identity", tok.identity))
 	}
 	return next.ServeHTTP(w, r)
-}
-
-// checkUser makes u.text from u.JSON for a user that arrives without it
-// (see User.hasText): from an in-memory store other than the file store.
-func checkUser(u *User) error {
-	text, err := rawjson.Check(u.JSON)
-	if err != nil || text.Kind() != '{' {
-		return &storeFailure{kind: "not_object"}
-	}
-	u.text = text.Compact()
-	u.JSON = u.text.String()
-	return nil
 }
 
 // refuse answers with the response configured for f.

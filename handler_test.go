@@ -132,12 +132,18 @@ func TestCheckUser(t *testing.T) {
 	if err := checkUser(&u); err != nil || u.JSON != `{"name":"foo","roles":["admin"]}` || !u.hasText() {
 		t.Fatalf("checkUser: %v, JSON %q, text %q", err, u.JSON, u.text)
 	}
-	for _, bad := range []string{``, `{`, `[]`, `"foo"`, `{"a":1,"a":2}`, "{\"a\":\"\xff\"}"} {
+	for bad, kind := range map[string]string{``: "not_json", `{`: "not_json", `[]`: "not_object", `"foo"`: "not_object",
+		`{"a":1,"a":2}`: "not_json", "{\"a\":\"\xff\"}": "not_json", "\ufeff\ufeff{}": "not_json", " \ufeff{}": "not_json"} {
 		u := User{JSON: bad}
 		var sf *storeFailure
-		if err := checkUser(&u); !errors.As(err, &sf) || sf.kind != "not_object" || !u.text.IsZero() {
-			t.Errorf("%q: got %v, text %q", bad, err, u.text)
+		if err := checkUser(&u); !errors.As(err, &sf) || sf.kind != kind || !u.text.IsZero() {
+			t.Errorf("%q: got %v, text %q, want %s", bad, err, u.text, kind)
 		}
+	}
+	// A service or a file may put one byte order mark first (RFC 8259 §8.1).
+	u = User{JSON: "\ufeff{\"name\": \"foo\"}"}
+	if err := checkUser(&u); err != nil || u.JSON != `{"name":"foo"}` {
+		t.Errorf("leading byte order mark: %v, JSON %q", err, u.JSON)
 	}
 	users, err := parseUsers(`{"foo": {"name": "foo"}}`, "id")
 	if err != nil {

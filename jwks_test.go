@@ -123,16 +123,19 @@ func tryVerifierWith(h Handler, keys KeySource) (*verifier, error) {
 	return h.newVerifier(keys)
 }
 
+// jwksVerifier serves keys as a JWK Set and verifies against it, with the
+// default settings.
+func jwksVerifier(t *testing.T, keys ...jose.JSONWebKey) (*jwksServer, *keySet, *verifier) {
+	srv := newJWKSServer(t, keys...)
+	ks, _ := startKeySet(t, srv.URL, time.Hour)
+	return srv, ks, verifierFor(t, Handler{}, &JWKS{set: ks})
+}
+
 func TestJWKSKidSelection(t *testing.T) {
 	t.Parallel()
 	k := getKeys(t)
-	srv := newJWKSServer(t,
-		publicJWK(k.rsa, "a", "RS256", "sig"),
-		publicJWK(k.otherRSA, "b", "", "sig"),
-		publicJWK(k.otherEd, "enc-key", "", "enc"),
-	)
-	ks, _ := startKeySet(t, srv.URL, time.Hour)
-	v := verifierFor(t, Handler{}, &JWKS{set: ks})
+	srv, _, v := jwksVerifier(t, publicJWK(k.rsa, "a", "RS256", "sig"),
+		publicJWK(k.otherRSA, "b", "", "sig"), publicJWK(k.otherEd, "enc-key", "", "enc"))
 	cases := []struct {
 		name string
 		raw  string

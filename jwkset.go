@@ -1,6 +1,7 @@
 package jwtuser
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/json"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/go-jose/go-jose/v4"
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 	"go.uber.org/zap"
 )
 
@@ -63,11 +65,20 @@ func (s *jwkSet) candidates(alg, kid string) (keys []any, kidKnown bool) {
 // P-256/384/521 and Ed25519 keys that are not for encryption. A key's own
 // alg narrows what it serves. A key this module cannot read is skipped, so
 // one exotic key does not hide the others.
+//
+// A leading byte order mark is skipped. A set that is not JSON is reported
+// with rawjson's words, which name a misplaced byte order mark or a
+// non-ASCII character whole, rather than encoding/json's single byte.
 func parseJWKS(body []byte) (*jwkSet, int, error) {
+	body = bytes.TrimPrefix(body, []byte(rawjson.BOM))
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(body, &doc); err != nil {
+		var se *rawjson.SyntaxError
+		if _, cerr := rawjson.Check(string(body)); errors.As(cerr, &se) {
+			return nil, 0, fmt.Errorf("not a JWK Set: %s at %s", se.Msg, se.Position(string(body)))
+		}
 		return nil, 0, fmt.Errorf("not a JWK Set: %v", err)
 	}
 	set := &jwkSet{}
@@ -83,11 +94,14 @@ func parseJWKS(body []byte) (*jwkSet, int, error) {
 			k = k.Public() // a set should never publish private parts; use only the public one
 		}
 		algs := algsForKey(k.Key)
-		if k.Algorithm != "" {
-			if !slices.Contains(algs, k.Algorithm) {
-				skipped++
-				continue
-			}
+		switch {
+		case k.Algorithm == "":
+		case !slices.Contains(algs, k.Algorithm):
+			skipped++ // an alg of another key type
+			continue
+		case !slices.Equal(algs, ed25519Algs):
+			// The key's own alg narrows it; for an Ed25519 key EdDSA and
+			// Ed25519 name one algorithm (RFC 9864), so either serves both.
 			algs = []string{k.Algorithm}
 		}
 		if len(algs) == 0 {

@@ -21,7 +21,7 @@ import (
 // is never checked against RSA key bytes.
 type KeySource interface {
 	// Algorithms lists every alg (RFC 7518 names: HS256, RS256, ES256,
-	// EdDSA, ...) the source's keys can serve. It is called once, at
+	// EdDSA, and RFC 9864's Ed25519, ...) the source's keys can serve. It is called once, at
 	// provision; the handler refuses an `algorithms` entry not in it.
 	Algorithms() []string
 	// Keys returns the candidate keys for a token's alg and kid (kid is ""
@@ -60,13 +60,28 @@ var signingMethods = map[string]jwt.SigningMethod{
 	"ES384": jwt.SigningMethodES384,
 	"ES512": jwt.SigningMethodES512,
 	"EdDSA": jwt.SigningMethodEdDSA,
+	// RFC 9864's fully specified name for EdDSA with an Ed25519 key. Its
+	// other JOSE name, Ed448, needs a key type Go does not verify; its
+	// ESP256/384/512 are COSE's, as JOSE's ES256/384/512 already name
+	// their curves.
+	"Ed25519": ed25519Method{jwt.SigningMethodEdDSA},
 }
+
+// knownAlgs lists signingMethods' names, for error messages.
+var knownAlgs = "HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519"
+
+// ed25519Method is EdDSA under the name Ed25519: the same signature, so
+// only the name a minted token's header carries differs.
+type ed25519Method struct{ *jwt.SigningMethodEd25519 }
+
+// Alg is the RFC 9864 name.
+func (ed25519Method) Alg() string { return "Ed25519" }
 
 var (
 	hmacAlgs    = []string{"HS256", "HS384", "HS512"}
 	rsaAlgs     = []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"}
 	rsaPSSAlgs  = []string{"PS256", "PS384", "PS512"}
-	ed25519Algs = []string{"EdDSA"}
+	ed25519Algs = []string{"EdDSA", "Ed25519"}
 )
 
 // algsForKey lists the algs a public key can verify; nil if none.
@@ -103,7 +118,7 @@ func allowedAlgorithms(configured []string, src KeySource) ([]string, error) {
 		case strings.EqualFold(alg, "none"):
 			return nil, errors.New(`alg "none" is never accepted`)
 		case signingMethods[alg] == nil:
-			return nil, fmt.Errorf("unknown alg %q (known: HS256 HS384 HS512 RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA)", alg)
+			return nil, fmt.Errorf("unknown alg %q (known: %s)", alg, knownAlgs)
 		case !slices.Contains(served, alg):
 			return nil, fmt.Errorf("the key cannot verify %s (it serves %v)", alg, served)
 		}

@@ -16,7 +16,8 @@ func init() {
 
 // JWKS is the key source http.jwt_user.keys.jwks: a JWK Set (RFC 7517)
 // fetched from a URL and kept fresh, as identity providers publish their
-// keys. It serves RS*, PS*, ES* and EdDSA; keys are chosen by kid, a token
+// keys. It serves RS*, PS*, ES*, EdDSA and Ed25519 (RFC 9864's name for
+// EdDSA with an Ed25519 key: a key with either alg serves both); keys are chosen by kid, a token
 // without kid is tried against every key of its alg, a key without alg
 // serves the algs of its type, and keys with use "enc" are ignored.
 //
@@ -24,7 +25,8 @@ func init() {
 // fatal; until a first set arrives, tokens get the store-error response
 // "Signing keys unavailable"), refreshed every Refresh, and fetched again
 // at once when a token names an unknown kid, at most once every 30s. A
-// failed or malformed fetch keeps the last good set. Configurations with
+// leading byte order mark is skipped. A failed or malformed fetch keeps the
+// last good set. Configurations with
 // the same URL and interval share one set, so a caddy reload neither
 // refetches nor waits.
 //
@@ -32,8 +34,8 @@ func init() {
 // `keys jwks <url> [<refresh-interval>]`.
 type JWKS struct {
 	// The JWK Set's http or https URL, e.g. an OpenID provider's jwks_uri.
-	// Global placeholders are resolved at provision. The set is never
-	// fetched from a URL a token names (jku, x5u).
+	// Global placeholders are resolved at load; any other is refused. The
+	// set is never fetched from a URL a token names (jku, x5u).
 	URL string `json:"url"`
 	// How often the set is fetched again. Default: 10m; refused below 1s.
 	Refresh caddy.Duration `json:"refresh,omitempty"`
@@ -53,7 +55,10 @@ func (JWKS) CaddyModule() caddy.ModuleInfo {
 // Provision takes the set from keySetPool, fetching it when no
 // configuration holds it yet.
 func (j *JWKS) Provision(ctx caddy.Context) error {
-	u := caddy.NewReplacer().ReplaceKnown(j.URL, "")
+	u, err := resolveAtLoad("jwks", j.URL)
+	if err != nil {
+		return err
+	}
 	parsed, err := url.Parse(u)
 	if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
 		return fmt.Errorf("jwks: %q is not an http or https URL", u)

@@ -22,15 +22,15 @@ func init() {
 // read from a PEM file at load. The key's type fixes the algs it serves:
 // RSA, RS256-512 and PS256-512 (a key with the RSASSA-PSS OID of RFC 4055,
 // PS* only); ECDSA, the ES alg of its curve (P-256 ES256, P-384 ES384, P-521
-// ES512); Ed25519, EdDSA.
+// ES512); Ed25519, EdDSA and its RFC 9864 name Ed25519.
 //
 // Caddyfile: `public_key <pem-file>` in jwt_user, or `keys public_key <pem-file>`.
 type PublicKey struct {
 	// Path of the PEM file: a PKIX public key ("PUBLIC KEY"), a PKCS#1 RSA
 	// public key ("RSA PUBLIC KEY") or an X.509 certificate; the first such
-	// block counts. Global placeholders are resolved at provision. Refused
-	// at load: a file that cannot be read, one with no such block, a
-	// private key, or a key of another type.
+	// block counts. Global placeholders are resolved at load. Refused at
+	// load: any other placeholder, a file that cannot be read, one with no
+	// such block, a private key, or a key of another type.
 	Path string `json:"path"`
 
 	keys []any
@@ -47,7 +47,11 @@ func (PublicKey) CaddyModule() caddy.ModuleInfo {
 
 // Provision reads the key.
 func (k *PublicKey) Provision(caddy.Context) error {
-	key, algs, err := loadPublicKey(caddy.NewReplacer().ReplaceKnown(k.Path, ""))
+	path, err := resolveAtLoad("public_key", k.Path)
+	if err != nil {
+		return err
+	}
+	key, algs, err := loadPublicKey(path)
 	if err != nil {
 		return fmt.Errorf("public_key: %v", err)
 	}

@@ -18,8 +18,9 @@ func init() {
 // Caddyfile: `secret <value>` in jwt_user, or `keys secret <value>`.
 type SecretKey struct {
 	// The secret's bytes, as text. Global placeholders such as
-	// {env.JWT_SECRET} and {file./run/secrets/jwt} are resolved at
-	// provision. Empty after resolving: refused at load. Shorter than the
+	// {env.JWT_SECRET} and {file./run/secrets/jwt} are resolved at load;
+	// any other placeholder ({http.request.host}) is refused there, as it
+	// has no value yet. Empty after resolving: refused at load. Shorter than the
 	// hash size of an allowed alg (32 bytes for HS256): accepted with a
 	// warning in the log, as a short secret can be guessed.
 	Secret string `json:"secret"`
@@ -37,7 +38,10 @@ func (SecretKey) CaddyModule() caddy.ModuleInfo {
 
 // Provision resolves the secret.
 func (s *SecretKey) Provision(ctx caddy.Context) error {
-	secret := caddy.NewReplacer().ReplaceKnown(s.Secret, "")
+	secret, err := resolveAtLoad("secret", s.Secret)
+	if err != nil {
+		return err
+	}
 	if secret == "" {
 		return errors.New("secret: the value is empty")
 	}

@@ -37,8 +37,14 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := registerMetrics(ctx.GetMetricsRegistry()); err != nil {
 		return fmt.Errorf("metrics: %v", err)
 	}
-	var err error
-	if h.extractor, err = newExtractor(h.From); err != nil {
+	cfg, err := h.resolvedChecks()
+	if err != nil {
+		return err
+	}
+	if h.extractor, err = newExtractor(cfg.From); err != nil {
+		return err
+	}
+	if h.strip, err = stripList(h.StripHeaders); err != nil {
 		return err
 	}
 	if h.KeysRaw == nil {
@@ -48,7 +54,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err != nil {
 		return fmt.Errorf("loading the key source: %v", err)
 	}
-	if h.verifier, err = h.newVerifier(mod.(KeySource)); err != nil {
+	if h.verifier, err = cfg.newVerifier(mod.(KeySource)); err != nil {
 		return err
 	}
 	for kind, cfg := range h.responseConfigs() {
@@ -101,7 +107,7 @@ func (h *Handler) newVerifier(keys KeySource) (*verifier, error) {
 		return nil, errors.New("leeway: must not be negative")
 	}
 	// Sorted, so the reason for a token failing two rules is always the same.
-	names := []string{"iss", "aud", "exp", "nbf", "iat"}
+	names := []string{"iss", "aud", "exp", "nbf", "iat", "jti"}
 	for _, name := range slices.Sorted(maps.Keys(h.Claims)) {
 		values := h.Claims[name]
 		if len(values) == 0 {

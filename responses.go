@@ -14,12 +14,17 @@ import (
 type Response struct {
 	// The HTTP status code, 200 to 599.
 	StatusCode int `json:"status_code,omitempty"`
-	// The body; absent keeps the default body. Placeholders are replaced,
-	// {jwt.error} among them. A body that starts with `{` or `[` is sent as
+	// The body; absent keeps the default body. Placeholders are filled in
+	// per request, when the response is written: {jwt.error}, {jwt.*} (see
+	// Handler), the request's ({http.request.uri}, {http.request.header.*},
+	// {http.vars.*}) and the global ones ({env.*}); one unknown then stays
+	// as written, as with Caddy's ReplaceKnown. A body that starts with `{` or `[` is sent as
 	// application/json and every placeholder value put into it is
 	// JSON-escaped (no quotes added); any other body is text/plain.
 	Body *string `json:"body,omitempty"`
-	// Response header fields to set; placeholders allowed in values. Setting
+	// Response header fields to set; values take the same per-request
+	// placeholders as Body, filled in when the response is written. Names
+	// resolve global placeholders at load and refuse any other. Setting
 	// WWW-Authenticate here replaces the one a 401 carries by default.
 	Headers http.Header `json:"headers,omitempty"`
 }
@@ -85,7 +90,12 @@ func compileResponse(kind failureKind, cfg *Response) (*response, error) {
 	}
 	if cfg != nil {
 		for name, values := range cfg.Headers {
-			h := responseHeader{name: http.CanonicalHeaderKey(name)}
+			// A field's name is fixed at load; its values are per request.
+			resolved, err := resolveAtLoad("header", name)
+			if err != nil {
+				return nil, err
+			}
+			h := responseHeader{name: http.CanonicalHeaderKey(resolved)}
 			for _, v := range values {
 				h.values = append(h.values, parseTemplate(v, false))
 			}

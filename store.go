@@ -44,7 +44,8 @@ var ErrUserNotFound = errors.New("user not found")
 
 // User is a store's answer for one identity.
 type User struct {
-	// JSON is the user as one JSON object, e.g. {"id":"foo","roles":["admin"]}.
+	// JSON is the user as one JSON object, e.g. {"id":"foo","roles":["admin"]},
+	// after at most one leading byte order mark, which is skipped.
 	// It becomes {jwt.user}; its fields {jwt.user.<path>}.
 	JSON string
 	// MaxAge, when positive, is how long the caching layer keeps this user

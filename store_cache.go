@@ -215,16 +215,23 @@ func (s *cachedStore) ask(tok Token) (User, error) {
 	if err != nil {
 		return User{}, err
 	}
-	text, err := rawjson.Check(user.JSON)
-	if err != nil {
-		return User{}, &storeFailure{kind: "not_json"}
+	return user, checkUser(&user)
+}
+
+// checkUser makes u.text from u.JSON, for a user from a store that does not
+// set it: one JSON object, after at most one leading byte order mark (a
+// service or a file may write one, and RFC 8259 lets a parser skip it).
+func checkUser(u *User) error {
+	text, err := rawjson.Check(rawjson.TrimBOM(u.JSON))
+	switch {
+	case err != nil:
+		return &storeFailure{kind: "not_json"}
+	case text.Kind() != '{':
+		return &storeFailure{kind: "not_object"}
 	}
-	if text.Kind() != '{' {
-		return User{}, &storeFailure{kind: "not_object"}
-	}
-	user.text = text.Compact()
-	user.JSON = user.text.String()
-	return user, nil
+	u.text = text.Compact()
+	u.JSON = u.text.String()
+	return nil
 }
 
 func (s *cachedStore) failed(err error) {

@@ -28,8 +28,9 @@ func init() {
 // has held still for a poll interval (1s), so within about two seconds. A
 // change that does not parse, a removed file, or a directory in its place
 // keeps the last good users and logs one error; a file created again is
-// loaded. Refused at load: a file that cannot be read or parsed, naming the
-// file and the error's line:column, and a duplicate identity.
+// loaded. A leading UTF-8 byte order mark is skipped. Refused at load: a
+// file that cannot be read or parsed, naming the file and the error's
+// line:column, and a duplicate identity.
 //
 // The store is in memory (InMemoryStore): no cache stands in front of it,
 // so the cache settings are refused with it. Configurations naming the same
@@ -38,10 +39,12 @@ func init() {
 // Caddyfile: `users_file <path> [<key-field>]` in jwt_user, or
 // `store file <path> [<key-field>]`.
 type UsersFile struct {
-	// Path of the JSON file. Global placeholders are resolved at load.
+	// Path of the JSON file. Global placeholders are resolved at load; any
+	// other is refused.
 	Path string `json:"path"`
 	// With an array, the field of each user that holds its identity (a
-	// non-empty string or a whole number). Default: id.
+	// non-empty string or a whole number). Default: id. Global placeholders
+	// are resolved at load; any other is refused.
 	KeyField string `json:"key_field,omitempty"`
 
 	shared *fileStore
@@ -59,17 +62,24 @@ func (UsersFile) CaddyModule() caddy.ModuleInfo {
 // Provision takes the users from storePool, loading the file when no
 // configuration holds it yet.
 func (f *UsersFile) Provision(ctx caddy.Context) error {
-	path := caddy.NewReplacer().ReplaceKnown(f.Path, "")
+	path, err := resolveAtLoad("users_file", f.Path)
+	if err != nil {
+		return err
+	}
 	if path == "" {
 		return errors.New("users_file: the path is empty")
 	}
 	if abs, err := filepath.Abs(path); err == nil {
 		path = abs
 	}
+	keyField, err := resolveAtLoad("users_file", f.KeyField)
+	if err != nil {
+		return err
+	}
 	logger := ctx.Logger()
-	key := "users_file:" + path + "\x00" + f.KeyField
+	key := "users_file:" + path + "\x00" + keyField
 	v, err := f.ref.take(storePool, key, func() (caddy.Destructor, error) {
-		return newFileStore(path, f.KeyField, logger)
+		return newFileStore(path, keyField, logger)
 	})
 	if err != nil {
 		return fmt.Errorf("users_file: %v", err)

@@ -28,7 +28,8 @@ func init() {
 // for one user per identity, with `GET <url>`, behind the caching layer.
 //
 // The service answers:
-//   - 200 with a JSON object: the user. Cache-Control: max-age=N sets the
+//   - 200 with a JSON object (after at most one leading byte order mark,
+//     which is skipped): the user. Cache-Control: max-age=N sets the
 //     entry's TTL; no-store, no-cache or max-age=0 keep it out of the cache.
 //   - 404 or 410: no such user (cached for cache_not_found_ttl).
 //   - anything else (another status, a 3xx included: redirects are never
@@ -49,8 +50,11 @@ type UsersURL struct {
 	// placeholder, a placeholder in the scheme or host, a fragment.
 	URL string `json:"url"`
 	// Header fields sent with each request. Global placeholders are
-	// resolved at load, e.g. Authorization: Bearer {env.USERS_API_TOKEN};
-	// {jwt.*} is refused (it belongs in the URL, where it is escaped).
+	// resolved at load, e.g. Authorization: Bearer {env.USERS_API_TOKEN}.
+	// Refused at load: {jwt.*} (it belongs in the URL, where it is escaped)
+	// and any other per-request placeholder ({http.request.header.*}),
+	// which has no value at load and would be sent as literal text; the
+	// cache is keyed by the URL, so a user must not depend on more.
 	Headers http.Header `json:"headers,omitempty"`
 	// How long one request may take, connection included. Default: 5s.
 	Timeout caddy.Duration `json:"timeout,omitempty"`
@@ -121,15 +125,15 @@ func (s *UsersURL) resolve() error {
 	if s.maxBody < 0 {
 		return errors.New("max_body must be positive")
 	}
-	repl := caddy.NewReplacer()
-	s.headers = http.Header{}
 	for name, values := range s.Headers {
 		for _, v := range values {
 			if strings.Contains(v, "{jwt.") {
 				return fmt.Errorf("header %s: {jwt.*} placeholders belong in the URL, where they are escaped", name)
 			}
-			s.headers.Add(name, repl.ReplaceKnown(v, ""))
 		}
+	}
+	if s.headers, err = resolveHeaderAtLoad("header", s.Headers); err != nil {
+		return err
 	}
 	s.headers.Set("Accept", "application/json")
 	// A digest, so header secrets are not kept twice in memory.

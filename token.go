@@ -57,7 +57,8 @@ func (t Token) Claims() string {
 // template's probe, the command line's user lookup.
 var noClaims, _ = rawjson.Check("{}")
 
-// presentPath finds a claim by path; null counts as absent.
+// presentPath finds a claim by path; null counts as absent. Only
+// require_claims reads claims this way: everywhere else null is a value.
 func presentPath(doc rawjson.Text, path string) (rawjson.Text, bool) {
 	raw, ok := doc.Path(path)
 	if !ok || raw.Kind() == 'n' {
@@ -66,18 +67,20 @@ func presentPath(doc rawjson.Text, path string) (rawjson.Text, bool) {
 	return raw, true
 }
 
-func matchesAudience(aud rawjson.Text, accepted []string) bool {
+// matchesAudience reports whether aud, a string or an array of strings,
+// holds one of accepted; with typeOnly, only whether it has that shape.
+func matchesAudience(aud rawjson.Text, accepted []string, typeOnly bool) bool {
 	switch aud.Kind() {
 	case '"':
-		return slices.Contains(accepted, aud.Unquote())
+		return typeOnly || slices.Contains(accepted, aud.Unquote())
 	case '[':
-		found, wellFormed := false, true
+		found, wellFormed := typeOnly, true
 		aud.Elements(func(el rawjson.Text) bool {
 			if el.Kind() != '"' {
 				wellFormed = false
 				return false
 			}
-			if slices.Contains(accepted, el.Unquote()) {
+			if !found && slices.Contains(accepted, el.Unquote()) {
 				found = true
 			}
 			return true
@@ -85,6 +88,12 @@ func matchesAudience(aud rawjson.Text, accepted []string) bool {
 		return found && wellFormed
 	}
 	return false
+}
+
+// hasMember reports whether obj names a member, whatever its value.
+func hasMember(obj rawjson.Text, name string) bool {
+	_, ok := obj.Member(name)
+	return ok
 }
 
 // claimMatches reports whether a claim equals one of values, or, for an array

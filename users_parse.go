@@ -35,7 +35,9 @@ func (e *usersError) Error() string { return e.pos + ": " + e.msg }
 // parseUsers reads users from a JSON object keyed by identity, or from an
 // array of user objects each found by keyField. Every user is stored as its
 // compact JSON, the smallest form to hold and what {jwt.user} prints.
+// A leading byte order mark is skipped; line:column count from after it.
 func parseUsers(text, keyField string) (map[string]rawjson.Text, error) {
+	text = rawjson.TrimBOM(text)
 	doc, err := rawjson.CheckOuterNamesUnchecked(text)
 	if err != nil {
 		var se *rawjson.SyntaxError
@@ -87,7 +89,7 @@ func parseUsers(text, keyField string) (map[string]rawjson.Text, error) {
 				err = at(offset, "a user must be a JSON object")
 				return false
 			}
-			raw, ok := presentPath(user, keyField)
+			raw, ok := user.Path(keyField) // null is there, and not an identity
 			if !ok {
 				err = at(offset, fmt.Sprintf("the user has no %q field", keyField))
 				return false

@@ -91,7 +91,10 @@ func (v *verifier) verify(raw string, now time.Time) (*token, *failure) {
 	}
 
 	// Signature.
-	kid, _ := stringMember(header, "kid")
+	kid, ok := stringMember(header, "kid")
+	if !ok && hasMember(header, "kid") {
+		return nil, errHeaderString // a kid of another type (null too) is not "no kid"
+	}
 	keys, err := v.keys.Keys(alg, kid)
 	if err != nil {
 		return nil, errKeysUnavailable
@@ -124,7 +127,7 @@ func (v *verifier) verify(raw string, now time.Time) (*token, *failure) {
 	// The identity is read before the time checks, so an expired token's
 	// response can name it; its own failure comes last.
 	idFailure := v.missingIdentity
-	if id, ok := presentPath(payload, v.identityClaim); ok {
+	if id, ok := payload.Path(v.identityClaim); ok { // null is present, and invalid
 		if tok.identity, ok = identityFromJSON(id); ok {
 			idFailure = nil
 		} else {
@@ -178,33 +181,43 @@ func (v *verifier) checkTimes(tok *token, now time.Time) *failure {
 }
 
 // checkClaims checks iss, aud, then the required and the matched claims of a
-// verified payload.
+// verified payload. A registered claim that is present must have its RFC
+// 7519 type whether or not a setting names it: null is a value of the wrong
+// type, never "absent".
 func (v *verifier) checkClaims(p rawjson.Text) *failure {
-	if len(v.issuers) > 0 {
-		iss, ok := presentPath(p, "iss")
-		if !ok {
-			return v.missingClaim("iss")
-		}
-		if iss.Kind() != '"' || !slices.Contains(v.issuers, iss.Unquote()) {
-			return errInvalidIssuer
-		}
+	iss, hasIss := p.Member("iss")
+	switch {
+	case hasIss && iss.Kind() != '"':
+		return errInvalidIssuer
+	case len(v.issuers) == 0:
+	case !hasIss:
+		return v.missingClaim("iss")
+	case !slices.Contains(v.issuers, iss.Unquote()):
+		return errInvalidIssuer
 	}
-	if len(v.audiences) > 0 {
-		aud, ok := presentPath(p, "aud")
-		if !ok {
-			return v.missingClaim("aud")
-		}
-		if !matchesAudience(aud, v.audiences) {
-			return errInvalidAudience
-		}
+	aud, hasAud := p.Member("aud")
+	switch {
+	case hasAud && !matchesAudience(aud, nil, true):
+		return errInvalidAudience
+	case len(v.audiences) == 0:
+	case !hasAud:
+		return v.missingClaim("aud")
+	case !matchesAudience(aud, v.audiences, false):
+		return errInvalidAudience
 	}
+	if jti, ok := p.Member("jti"); ok && jti.Kind() != '"' {
+		return v.badClaim("jti")
+	}
+	// A required claim must have a value: null counts as absent, as PyJWT's
+	// `require` reads it.
 	for _, name := range v.required {
 		if _, ok := presentPath(p, name); !ok {
 			return v.missingClaim(name)
 		}
 	}
+	// A matched claim that is null is present and equals no value.
 	for _, rule := range v.claims {
-		value, ok := presentPath(p, rule.name)
+		value, ok := p.Path(rule.name)
 		if !ok {
 			return v.missingClaim(rule.name)
 		}
@@ -215,9 +228,10 @@ func (v *verifier) checkClaims(p rawjson.Text) *failure {
 	return nil
 }
 
-// numericDate reads a NumericDate claim: a JSON number of seconds.
+// numericDate reads a NumericDate claim: a JSON number of seconds. Present
+// and anything else, null included, is an invalid claim (RFC 7519 §4.1.4).
 func (v *verifier) numericDate(payload rawjson.Text, name string) (float64, bool, *failure) {
-	raw, ok := presentPath(payload, name)
+	raw, ok := payload.Member(name)
 	if !ok {
 		return 0, false, nil
 	}

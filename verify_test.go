@@ -312,7 +312,7 @@ func TestIssuerAudienceAndClaims(t *testing.T) {
 		{`{` + base + `,"iss":"https://issuer.example","aud":"api"}`, ""},
 		{`{` + base + `,"iss":"other","aud":["web","api"]}`, ""},
 		{`{` + base + `,"aud":"api"}`, `Token is missing the "iss" claim`},
-		{`{` + base + `,"iss":null,"aud":"api"}`, `Token is missing the "iss" claim`},
+		{`{` + base + `,"iss":null,"aud":"api"}`, "Invalid issuer"},
 		{`{` + base + `,"iss":"evil","aud":"api"}`, "Invalid issuer"},
 		{`{` + base + `,"iss":["other"],"aud":"api"}`, "Invalid issuer"},
 		{`{` + base + `,"iss":"other"}`, `Token is missing the "aud" claim`},
@@ -362,7 +362,7 @@ func TestIdentity(t *testing.T) {
 		{`{"id":"foo"}`, "Invalid claim: sub", false},
 		{`["foo"]`, "Invalid claim: sub", false},
 		{`true`, "Invalid claim: sub", false},
-		{`null`, "Missing claim: sub", false},
+		{`null`, "Invalid claim: sub", false}, // present, of the wrong type
 		{``, "Missing claim: sub", false},
 	}
 	for _, c := range cases {

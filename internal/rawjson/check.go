@@ -17,7 +17,9 @@ type SyntaxError struct {
 	// length of the text when it ended too soon.
 	Offset int
 	// Msg says what is wrong, for example "unexpected end of JSON",
-	// "invalid character 'x'", "invalid escape in string", "control
+	// "invalid character 'x'", "invalid character 'é' (U+00E9)", "invalid
+	// byte 0xC3 (not UTF-8)", "unexpected byte order mark (U+FEFF)",
+	// "invalid escape in string", "control
 	// character in string", "invalid UTF-8 in string", "duplicate object
 	// member name", "JSON nested too deeply" or "unexpected data after the
 	// JSON value".
@@ -94,8 +96,36 @@ func (c *checker) unexpected() error {
 	if c.i >= len(c.s) {
 		return c.fail("unexpected end of JSON")
 	}
-	return c.fail(fmt.Sprintf("invalid character %q", c.s[c.i]))
+	return c.fail(unexpectedAt(c.s[c.i:]))
 }
+
+// unexpectedAt names, in words, what starts s where JSON cannot have it: a
+// whole character, never one byte of a multi-byte one (which would print
+// as a stray 'Ã'), the byte itself when it is not UTF-8, and a byte order
+// mark by its name, as it is invisible in an editor.
+func unexpectedAt(s string) string {
+	if s[0] < utf8.RuneSelf {
+		return fmt.Sprintf("invalid character %q", s[0])
+	}
+	switch r, size := utf8.DecodeRuneInString(s); {
+	case r == utf8.RuneError && size == 1:
+		return fmt.Sprintf("invalid byte 0x%02X (not UTF-8)", s[0])
+	case r == '\uFEFF':
+		return "unexpected byte order mark (U+FEFF)"
+	default:
+		return fmt.Sprintf("invalid character %q (U+%04X)", r, r)
+	}
+}
+
+// BOM is the UTF-8 byte order mark, EF BB BF.
+const BOM = "\uFEFF"
+
+// TrimBOM returns s without one leading byte order mark. RFC 8259 §8.1 lets
+// a parser ignore one, and editors on some systems write it, so documents
+// that operators and services write (users files, JWK Sets, user service
+// answers) go through TrimBOM before [Check]. A token's segments do not: a
+// BOM there is refused like any other stray character.
+func TrimBOM(s string) string { return strings.TrimPrefix(s, BOM) }
 
 func (c *checker) space() {
 	for c.i < len(c.s) {

@@ -141,10 +141,16 @@ func rjRejectCorpus() []rjRejectCase {
 		{"\"ab\xe2\x82\"", rjMsgUTF8, 3, rjKindUTF8},              // truncated €
 		{"\"\x80\"", rjMsgUTF8, 1, rjKindUTF8},                    // lone continuation
 		{"{\"a\":\"ok\",\"b\xff\":1}", rjMsgUTF8, 12, rjKindUTF8}, // in a name
-		{"\xff", rjMsgChar, 0, rjKindSyntax},
+		{"\xff", "invalid byte 0xFF (not UTF-8)", 0, rjKindSyntax},
+		{"\xc3\xa9", "invalid character 'é' (U+00E9)", 0, rjKindSyntax}, // the whole character, never 'Ã'
+		{"[1,\xc3]", "invalid byte 0xC3 (not UTF-8)", 3, rjKindSyntax},
+		{"{\"a\":1}\u00a0", rjMsgAfter, 7, rjKindSyntax},
+		{"[\u2028]", `invalid character '\u2028' (U+2028)`, 1, rjKindSyntax},
 		{"[\xc3\xa9]", rjMsgChar, 1, rjKindSyntax},
-		{"\ufeff{}", rjMsgChar, 0, rjKindSyntax}, // byte order mark
-		{"\u00a01", rjMsgChar, 0, rjKindSyntax},  // no-break space is not white space
+		{"\ufeff{}", "unexpected byte order mark (U+FEFF)", 0, rjKindSyntax}, // Check skips none: see TrimBOM
+		{"{}\ufeff", rjMsgAfter, 2, rjKindSyntax},
+		{"[\ufeff1]", "unexpected byte order mark (U+FEFF)", 1, rjKindSyntax},
+		{"\u00a01", rjMsgChar, 0, rjKindSyntax}, // no-break space is not white space
 		{"\v1", rjMsgChar, 0, rjKindSyntax},
 		// structure
 		{"[", rjMsgEnd, 1, rjKindSyntax},

@@ -30,6 +30,11 @@
 // This package on the request path, where every request pays for each
 // allocation.
 //
+// Check skips no byte order mark: a token must not carry one. Documents
+// that operators and services write may ([TrimBOM], RFC 8259 §8.1). Errors
+// name in words what stands where it should not: a whole character, a
+// byte that is not UTF-8, a byte order mark.
+//
 // # Checked text
 //
 // The readers do not re-check what they scan: given malformed text they
