@@ -31,6 +31,9 @@ func exampleSQLite(t *testing.T) string {
 	return path
 }
 
+// MakeExampleSQLite is exampleSQLite, for the tests of package jwtuser_test.
+var MakeExampleSQLite = exampleSQLite
+
 // TestCaddyfileSQLExample runs Caddyfile.sql.example, its users in SQLite
 // made from example-users.sql, through the seed's scenario: the same
 // answers as Caddyfile.example. The admin API and the metrics show the
