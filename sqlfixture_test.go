@@ -33,7 +33,7 @@ type sqlFixture struct {
 
 // sqlFixtures are the fixtures of every database this run can reach;
 // PostgreSQL and MySQL skip (in a subtest) when their variable is unset.
-func sqlFixtures(t *testing.T) []*sqlFixture {
+func sqlFixtures(t testing.TB) []*sqlFixture {
 	t.Helper()
 	out := []*sqlFixture{sqliteFixture(t)}
 	if dsn := os.Getenv(envTestPostgres); dsn != "" {
@@ -46,7 +46,7 @@ func sqlFixtures(t *testing.T) []*sqlFixture {
 }
 
 // needServer returns the fixture for driver, or skips naming the variable.
-func needServer(t *testing.T, driver string) *sqlFixture {
+func needServer(t testing.TB, driver string) *sqlFixture {
 	t.Helper()
 	env := map[string]string{"postgres": envTestPostgres, "mysql": envTestMySQL}[driver]
 	dsn := os.Getenv(env)
@@ -57,11 +57,11 @@ func needServer(t *testing.T, driver string) *sqlFixture {
 }
 
 // uniqueTable names a table for this test and this run.
-func uniqueTable(t *testing.T) string {
+func uniqueTable(t testing.TB) string {
 	return fmt.Sprintf("jwtuser_%08x_%d", crc32.ChecksumIEEE([]byte(t.Name())), time.Now().UnixNano()%1e12)
 }
 
-func sqliteFixture(t *testing.T) *sqlFixture {
+func sqliteFixture(t testing.TB) *sqlFixture {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "users.db")
 	admin, err := sql.Open("sqlite", path)
@@ -74,7 +74,7 @@ func sqliteFixture(t *testing.T) *sqlFixture {
 	return f
 }
 
-func serverFixture(t *testing.T, driver, dsn string) *sqlFixture {
+func serverFixture(t testing.TB, driver, dsn string) *sqlFixture {
 	t.Helper()
 	name := map[string]string{"postgres": "pgx", "mysql": "mysql"}[driver]
 	admin, err := sql.Open(name, dsn)
@@ -95,7 +95,7 @@ func serverFixture(t *testing.T, driver, dsn string) *sqlFixture {
 
 // seed creates the table: the seed's users (foo admin; bar, baz peasant)
 // with columns of the kinds a store maps, and two rows of team "twins".
-func (f *sqlFixture) seed(t *testing.T) {
+func (f *sqlFixture) seed(t testing.TB) {
 	t.Helper()
 	cols := map[string]string{
 		"sqlite":   "id TEXT PRIMARY KEY, team TEXT, username TEXT, roles TEXT, big INTEGER, ratio REAL, nick TEXT, avatar BLOB",
