@@ -317,10 +317,6 @@ func (s *UsersSQL) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 		switch sub {
 		case "query":
 			s.Query, err = oneArg(d)
-		case "timeout":
-			var dur time.Duration
-			dur, err = durationArg(d)
-			s.Timeout = caddy.Duration(dur)
 		case "max_open_conns":
 			var v string
 			if v, err = oneArg(d); err == nil {
@@ -330,6 +326,10 @@ func (s *UsersSQL) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "notify":
 			s.Notify, err = oneArg(d)
+		case "timeout":
+			var dur time.Duration
+			dur, err = durationArg(d)
+			s.Timeout = caddy.Duration(dur)
 		default:
 			return d.Errf("%s: unknown subdirective %q (want query, timeout, max_open_conns or notify)", name, sub)
 		}

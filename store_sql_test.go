@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"go.uber.org/zap"
 )
 
@@ -374,4 +375,39 @@ func TestSQLStoreNotify(t *testing.T) {
 	f.exec(t, "UPDATE "+f.table+` SET roles = '["gone"]' WHERE id = 'foo'`)
 	f.exec(t, "SELECT pg_notify($1, 'foo')", channel)
 	within("foo purged after reconnect", func() bool { return strings.Contains(load("foo"), "gone") })
+}
+
+// TestSQLCaddyfile: users_sql is `store sql` under another name, and its
+// subdirectives are checked.
+func TestSQLCaddyfile(t *testing.T) {
+	t.Parallel()
+	block := ` sqlite /tmp/users.db {
+		query "SELECT username FROM users WHERE id = {jwt.identity}"
+		timeout 1s
+		max_open_conns 3
+	}
+}`
+	var short, long Handler
+	if err := short.UnmarshalCaddyfile(caddyfile.NewTestDispenser("jwt_user {\n\tusers_sql" + block)); err != nil {
+		t.Fatal(err)
+	}
+	if err := long.UnmarshalCaddyfile(caddyfile.NewTestDispenser("jwt_user {\n\tstore sql" + block)); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"driver":"sqlite","dsn":"/tmp/users.db","max_open_conns":3,"query":"SELECT username FROM users WHERE id = {jwt.identity}","source":"sql","timeout":1000000000}`
+	if string(short.StoreRaw) != want || string(long.StoreRaw) != want {
+		t.Errorf("users_sql: %s\nstore sql: %s\nwant %s", short.StoreRaw, long.StoreRaw, want)
+	}
+	for input, msg := range map[string]string{
+		"users_sql sqlite": "wrong argument count",
+		"users_sql sqlite a {\n\tquery a\n\tquery b\n}": "query given more than once",
+		"users_sql sqlite a {\n\tcolumns a\n}":          `unknown subdirective "columns"`,
+		"users_sql sqlite a {\n\tmax_open_conns x\n}":   `"x" is not a number`,
+	} {
+		var h Handler
+		err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser("jwt_user {\n" + input + "\n}"))
+		if err == nil || !strings.Contains(err.Error(), msg) {
+			t.Errorf("%q: %v, want %q", input, err, msg)
+		}
+	}
 }
