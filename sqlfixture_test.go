@@ -208,6 +208,20 @@ func (f *sqlFixture) tagged(t *testing.T, tag string) string {
 	return f.dsn
 }
 
+// connections counts the store's connections made with tagged(tag).
+func (f *sqlFixture) connections(t testing.TB, tag string) int {
+	t.Helper()
+	query := "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1"
+	if f.driver == "mysql" {
+		query = "SELECT COUNT(*) FROM information_schema.processlist WHERE user = ?"
+	}
+	var n int
+	if err := f.admin.QueryRow(query, tag).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 // kill ends the store's connections made with tagged(tag).
 func (f *sqlFixture) kill(t testing.TB, tag string) {
 	t.Helper()

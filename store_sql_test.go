@@ -317,6 +317,11 @@ func TestSQLStoreConnectionsKilled(t *testing.T) {
 				return err == nil
 			})
 			t.Logf("outcomes: %v", outcomes)
+			// Nothing leaks: Cleanup closes every connection.
+			if err := store.Cleanup(); err != nil {
+				t.Fatal(err)
+			}
+			eventually(t, "no connection left", func() bool { return f.connections(t, tag) == 0 })
 		})
 	}
 }
@@ -375,6 +380,12 @@ func TestSQLStoreNotify(t *testing.T) {
 	f.exec(t, "UPDATE "+f.table+` SET roles = '["gone"]' WHERE id = 'foo'`)
 	f.exec(t, "SELECT pg_notify($1, 'foo')", channel)
 	within("foo purged after reconnect", func() bool { return strings.Contains(load("foo"), "gone") })
+
+	// Cleanup stops the LISTEN connection with the pool.
+	if err := store.Cleanup(); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "no connection left", func() bool { return f.connections(t, tag) == 0 })
 }
 
 // TestSQLCaddyfile: users_sql is `store sql` under another name, and its
