@@ -4,8 +4,11 @@ import (
 	"database/sql"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // The SQL store through a real Caddy. Real-Caddy tests never run in
@@ -93,4 +96,53 @@ func TestSQLStoreErrorThroughCaddy(t *testing.T) {
 			t.Errorf("admin API shows the DSN: %+v", st)
 		}
 	}
+}
+
+// TestSQLConnectionsKilledThroughCaddy: PostgreSQL's sessions for the
+// store are killed again and again under traffic through a real Caddy,
+// with the cache off so every request queries. Every answer is the user
+// or the store-error response: never a crash, and never the route reached
+// without the user.
+func TestSQLConnectionsKilledThroughCaddy(t *testing.T) {
+	f := needServer(t, "postgres")
+	tag := f.table + "_c"
+	tc := startCaddy(t, `:`+itoa(int64(httpPort))+` {
+	jwt_user {
+		secret `+testSecret+`
+		users_sql postgres "`+f.tagged(t, tag)+`" {
+			query "`+strings.ReplaceAll(f.jsonQuery(), `"`, `\"`)+`"
+			max_open_conns 4
+		}
+		cache_ttl 0
+	}
+	respond "user {jwt.user.username}"
+}`)
+	tok := bearer(hs256(t, claimsFor("foo")))
+	stop := make(chan struct{})
+	done := make(chan map[string]int)
+	go func() {
+		var mu sync.Mutex
+		seen := map[string]int{}
+		hammer(t, 8, stop, func() reply { return get(t, tc, "GET", "/", tok) }, func(r reply) {
+			mu.Lock()
+			seen[strconv.Itoa(r.status)+" "+r.body]++
+			mu.Unlock()
+		})
+		done <- seen
+	}()
+	for i := 0; i < 10; i++ {
+		time.Sleep(50 * time.Millisecond) // traffic between kills: a real server's pace
+		f.kill(t, tag)
+	}
+	close(stop)
+	seen := <-done
+	for answer := range seen {
+		if answer != "200 user foo" && answer != `503 {"msg":"User store unavailable"}` {
+			t.Errorf("answer %q (%v)", answer, seen)
+		}
+	}
+	if seen["200 user foo"] == 0 {
+		t.Errorf("no user served: %v", seen)
+	}
+	t.Logf("answers: %v", seen)
 }
