@@ -422,3 +422,40 @@ func TestSQLCaddyfile(t *testing.T) {
 		}
 	}
 }
+
+// TestSQLStoreIdentityAndDSN: the DSN takes {env.*} and {file.*}; the
+// identity digests the resolved settings without holding them, and
+// Describe names no user or password.
+func TestSQLStoreIdentityAndDSN(t *testing.T) {
+	t.Parallel()
+	f := sqliteFixture(t)
+	dsnFile := t.TempDir() + "/dsn"
+	writeFile(t, dsnFile, f.dsn)
+	query := f.jsonQuery()
+	a := f.mustStore(t, query, func(s *UsersSQL) { s.DSN = "{file." + dsnFile + "}" })
+	b := f.mustStore(t, query, nil)
+	c := f.mustStore(t, query, func(s *UsersSQL) { s.Timeout = caddyDuration(time.Second) })
+	if got, err := loadJSON(a, tokenFor("foo")); err != nil || !strings.Contains(got, "admin") {
+		t.Errorf("{file.*} DSN: %q %v", got, err)
+	}
+	if a.StoreIdentity() != b.StoreIdentity() || b.StoreIdentity() == c.StoreIdentity() || strings.Contains(a.StoreIdentity(), f.dsn) {
+		t.Errorf("identities: %s %s %s", a.StoreIdentity(), b.StoreIdentity(), c.StoreIdentity())
+	}
+	for dsn, want := range map[string]string{
+		"postgres://alice:s3cret@db.internal:6543/app?sslmode=disable": "postgres db.internal:6543/app",
+		"host=db.internal user=alice password=s3cret dbname=app":       "postgres db.internal:5432/app",
+		"alice:s3cret@tcp(db.internal:3307)/app":                       "mysql db.internal:3307/app",
+	} {
+		driver := "postgres"
+		if strings.Contains(dsn, "tcp(") {
+			driver = "mysql"
+		}
+		target, err := resolveSQLTarget(driver, dsn)
+		if err != nil || target.describe != want {
+			t.Errorf("%s: %q %v, want %q", driver, target.describe, err, want)
+		}
+	}
+	if _, err := resolveSQLTarget("mysql", "alice:s3cret@tcp(db:3306/app"); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("a bad DSN: %v", err)
+	}
+}
