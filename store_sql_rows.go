@@ -25,8 +25,10 @@ var (
 	errSQLTimeout     = &storeFailure{kind: "timeout"}
 	errSQLConnection  = &storeFailure{kind: "connection"}
 	errSQLQuery       = &storeFailure{kind: "query"}
-	errSQLTooManyRows = &storeFailure{kind: "too_many_rows"}
-	errSQLType        = &storeFailure{kind: "type"}
+	errSQLTooManyRows = &storeFailure{kind: "too_many_rows", detail: "too many rows: the query found more than one user"}
+	errSQLType        = &storeFailure{kind: "type", detail: "type: a column value has no JSON form"}
+	errSQLBytes       = &storeFailure{kind: "type", detail: "type: a column holds bytes (BLOB, BYTEA, BINARY); select text or JSON instead"}
+	errSQLNotNumber   = &storeFailure{kind: "type", detail: "type: a number is NaN or infinite"}
 )
 
 // userFromRows reads the answer: no row is no such user; one row is the
@@ -123,7 +125,7 @@ func appendSQLValue(b *strings.Builder, v any, typeName string) error {
 		b.WriteString(jsonString(v.Format(time.RFC3339Nano)))
 	case []byte:
 		if isBinaryType(typeName) {
-			return errSQLType // bytes have no JSON form a placeholder could use
+			return errSQLBytes // bytes have no JSON form a placeholder could use
 		}
 		return appendSQLText(b, string(v), typeName)
 	case string:
@@ -136,7 +138,7 @@ func appendSQLValue(b *strings.Builder, v any, typeName string) error {
 
 func appendFloat(b *strings.Builder, f float64, bits int) error {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return errSQLType
+		return errSQLNotNumber
 	}
 	b.WriteString(strconv.FormatFloat(f, 'g', -1, bits))
 	return nil
@@ -156,7 +158,7 @@ func appendSQLText(b *strings.Builder, s, typeName string) error {
 	case typeName == "NUMERIC" || typeName == "DECIMAL":
 		// Exact: the database's own decimal text, never a float.
 		if t, err := rawjson.Check(s); err != nil || t.Kind() == '"' || t.Kind() == '{' || t.Kind() == '[' {
-			return errSQLType // NaN, Infinity
+			return errSQLNotNumber
 		}
 		b.WriteString(s)
 	case strings.HasPrefix(typeName, "_"):
@@ -192,7 +194,7 @@ func jsonString(s string) string {
 // to a JSON array, each element written as a column of elemType would be.
 func appendPGArray(b *strings.Builder, s, elemType string) error {
 	if elemType == "BYTEA" {
-		return errSQLType
+		return errSQLBytes
 	}
 	// A lower bound other than 1 is written first: [0:1]={a,b}.
 	if i := strings.Index(s, "={"); strings.HasPrefix(s, "[") && i > 0 {

@@ -71,8 +71,14 @@ func TestSQLStoreOutcomes(t *testing.T) {
 			t.Errorf("two rows: %v", err)
 		}
 		bytes := f.mustStore(t, "SELECT username, avatar FROM "+f.table+" WHERE id = {jwt.identity}", nil)
-		if _, err := loadJSON(bytes, tokenFor("foo")); sqlKind(err) != "type" || strings.Contains(err.Error(), "foo") {
+		if _, err := loadJSON(bytes, tokenFor("foo")); sqlKind(err) != "type" || !strings.Contains(err.Error(), "bytes") || strings.Contains(err.Error(), "foo") {
 			t.Errorf("bytes: %v", err)
+		}
+		if nan, ok := map[string]string{"postgres": "'NaN'::numeric", "sqlite": "9e999"}[f.driver]; ok {
+			s := f.mustStore(t, "SELECT "+nan+" AS x FROM "+f.table+" WHERE id = {jwt.identity}", nil)
+			if _, err := loadJSON(s, tokenFor("foo")); sqlKind(err) != "type" || !strings.Contains(err.Error(), "NaN") {
+				t.Errorf("NaN or infinity: %v", err)
+			}
 		}
 	})
 }
