@@ -15,6 +15,7 @@ import (
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
+	"go.uber.org/zap"
 )
 
 // BenchmarkVerify measures verification per alg family, with the verified-
@@ -203,6 +204,54 @@ func BenchmarkUserCache(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkColdLookup is a lookup the cache cannot answer, per store: the
+// caching layer in front, purged before each lookup, so each costs one
+// query to a local database (one request to a local user service for
+// users_url). A warm lookup is BenchmarkUserCache/hit whatever the store:
+// the same caching layer answers. PostgreSQL and MySQL are skipped unless
+// JWTUSER_TEST_POSTGRES and JWTUSER_TEST_MYSQL are set.
+func BenchmarkColdLookup(b *testing.B) {
+	svc := httptest.NewServer(http.HandlerFunc(jsonUser))
+	defer svc.Close()
+	stores := map[string]func(b *testing.B) Store{
+		"users_url": func(b *testing.B) Store {
+			s := &UsersURL{URL: svc.URL + "/users/{jwt.identity}"}
+			if err := s.Provision(testContext(b)); err != nil {
+				b.Fatal(err)
+			}
+			return s
+		},
+		"sqlite": func(b *testing.B) Store {
+			f := sqliteFixture(b)
+			return f.mustStore(b, f.jsonQuery(), nil)
+		},
+	}
+	for _, driver := range []string{"postgres", "mysql"} {
+		stores[driver] = func(b *testing.B) Store {
+			f := needServer(b, driver)
+			return f.mustStore(b, f.jsonQuery(), nil)
+		}
+	}
+	for _, name := range []string{"users_url", "sqlite", "postgres", "mysql"} {
+		b.Run(name, func(b *testing.B) {
+			cs, err := newCachedStore(testContext(b), stores[name](b), name, b.Name()+strconv.FormatInt(time.Now().UnixNano(), 10),
+				cacheSettings{ttl: time.Hour, notFoundTTL: time.Hour, size: 100}, zap.NewNop())
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer func() { _ = cs.release() }()
+			tok := Token{tokenFor("foo")}
+			b.ReportAllocs()
+			for b.Loop() {
+				cs.shared.purge("")
+				if _, err := cs.LoadUser(context.Background(), tok); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
 
 // users100k is a users file like bench/load.sh's: 100,000 users of about

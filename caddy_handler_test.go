@@ -22,18 +22,24 @@ import (
 // TestCaddyfileExample runs the repository's Caddyfile.example, moved to the
 // test ports, through the seed's scenario.
 func TestCaddyfileExample(t *testing.T) {
-	example, err := os.ReadFile("Caddyfile.example")
+	abs, _ := filepath.Abs("example-users.json")
+	runExample(t, "Caddyfile.example", "users_file example-users.json", "users_file "+abs)
+}
+
+// runExample runs an example Caddyfile, moved to the test ports and with
+// the given old, new replacements, through the seed's scenario.
+func runExample(t *testing.T, name string, replacements ...string) *caddytest.Tester {
+	t.Helper()
+	example, err := os.ReadFile(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	abs, _ := filepath.Abs("example-users.json")
 	secretPath, _ := filepath.Abs("example-secret.txt")
-	config := strings.NewReplacer(
+	config := strings.NewReplacer(append([]string{
 		"admin localhost:2019", fmt.Sprintf("admin localhost:%d", adminPort),
 		":8080 {", fmt.Sprintf(":%d {", httpPort),
-		"users_file example-users.json", "users_file "+abs,
-		"{file.example-secret.txt}", "{file."+secretPath+"}",
-	).Replace(string(example))
+		"{file.example-secret.txt}", "{file." + secretPath + "}",
+	}, replacements...)...).Replace(string(example))
 	tc := caddytest.NewTester(t)
 	tc.InitServer(config, "caddyfile")
 	secretFile, err := os.ReadFile("example-secret.txt")
@@ -76,6 +82,7 @@ func TestCaddyfileExample(t *testing.T) {
 	if err != nil || !strings.Contains(string(adapted), `"handler":"jwt_user"`) || strings.Contains(string(adapted), secret) {
 		t.Errorf("adapt: %v %s", err, adapted)
 	}
+	return tc
 }
 
 // TestResponseTable walks every row of the contract's response and reason
@@ -393,8 +400,9 @@ func TestRefusedConfigs(t *testing.T) {
 	for _, c := range []struct{ body, want string }{
 		{"users_file " + users, "no key source: give secret, public_key or jwks"},
 		{"secret " + testSecret + "\npublic_key " + pub + "\nusers_file " + users, "secret, public_key, jwks and keys name exactly one"},
-		{"secret " + testSecret, "no user store: give users_file or users_url"},
-		{"secret " + testSecret + "\nusers_file " + users + "\nusers_url http://127.0.0.1:1/{jwt.identity}", "users_file, users_url and store name exactly one"},
+		{"secret " + testSecret, "no user store: give users_file, users_url or users_sql"},
+		{"secret " + testSecret + "\nusers_file " + users + "\nusers_url http://127.0.0.1:1/{jwt.identity}", "users_file, users_url, users_sql and store name exactly one"},
+		{"secret " + testSecret + "\nusers_sql sqlite /nonexistent.db {\n\tquery \"SELECT 1 AS one WHERE 1 = {http.request.uri}\"\n}", "{http.request.uri} is not allowed"},
 		{"secret " + testSecret + "\nusers_file " + users + "\ncache_ttl 5m", "cache_ttl, cache_not_found_ttl, stale_if_error and cache_size apply to users_url"},
 		{"secret " + testSecret + "\nusers_url http://{jwt.identity}/x", "users_url: {jwt.identity} stands in the host"},
 		{"secret " + testSecret + "\nusers_url http://127.0.0.1:1/{jwt.user.id}", "users_url: {jwt.user.id} is not known before the user is loaded"},

@@ -39,12 +39,17 @@ func TestREADMECaddyfilesRun(t *testing.T) {
 	defer userService.Close()
 	t.Setenv("JWT_SECRET", thirdPartyKey)
 	t.Setenv("USERS_API_TOKEN", "readme-service-token")
+	// The SQL servers are down (a closed port): a configuration loads all
+	// the same. The SQLite file is the example's.
+	t.Setenv("USERS_DSN", "postgres://caddy_users:pw@127.0.0.1:1/app?sslmode=disable")
+	t.Setenv("MYSQL_USERS_DSN", "caddy_users:pw@tcp(127.0.0.1:1)/app")
 	directories.Store("staff", &directory{})
 	local := strings.NewReplacer(
 		"/etc/caddy/users.json", users,
 		"example-users.json", users,
 		"https://users.internal", userService.URL,
 		"https://login.example.com", idp.URL,
+		"/var/lib/caddy/users.db", jwtuser.MakeExampleSQLite(t),
 	)
 	for i, block := range blocks {
 		if strings.Contains(block, "[<") {

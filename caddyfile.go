@@ -51,6 +51,12 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //			timeout <duration>
 //			max_body <bytes>
 //		}
+//		users_sql <postgres|mysql|sqlite> <dsn> {
+//			query <select>
+//			timeout <duration>
+//			max_open_conns <n>
+//			notify <channel>
+//		}
 //		store <module> [<args...>] [{ ... }]
 //		cache_ttl <duration>
 //		cache_not_found_ttl <duration>
@@ -109,9 +115,9 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.IdentityClaim, err = oneArg(d)
 		case "max_token_size":
 			h.MaxTokenSize, err = sizeArg(d)
-		case "users_file", "users_url", "store":
+		case "users_file", "users_url", "users_sql", "store":
 			if h.StoreRaw != nil {
-				return d.Errf("%s: a store is already given: users_file, users_url and store name exactly one", sub)
+				return d.Errf("%s: a store is already given: users_file, users_url, users_sql and store name exactly one", sub)
 			}
 			h.StoreRaw, err = parseGuest(d, "http.jwt_user.stores", sub)
 		case "cache_ttl", "cache_not_found_ttl":
@@ -167,7 +173,7 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 // its own message.
 var isGuest = map[string]bool{
 	"secret": true, "public_key": true, "jwks": true, "keys": true,
-	"users_file": true, "users_url": true, "store": true,
+	"users_file": true, "users_url": true, "users_sql": true, "store": true,
 }
 
 // repeatable subdirectives add to what came before; any other may be given
@@ -263,7 +269,7 @@ func (h *Handler) parseClaim(d *caddyfile.Dispenser) error {
 // the module's own UnmarshalCaddyfile, so every guest, a third party's
 // included, has Caddyfile syntax. The generic form `<kind> <name> [args]
 // { ... }` (kind is keys or store) names the module; a shortcut
-// (secret, public_key, jwks, users_file, users_url) is its module's
+// (secret, public_key, jwks, users_file, users_url, users_sql) is its module's
 // syntax under another name.
 func parseGuest(d *caddyfile.Dispenser, namespace, sub string) (json.RawMessage, error) {
 	name := shortcuts[sub]
@@ -299,7 +305,7 @@ func guestArgs(d *caddyfile.Dispenser, min, max int) (name string, args []string
 // shortcuts name the guest module each shortcut subdirective configures.
 var shortcuts = map[string]string{
 	"secret": "secret", "public_key": "public_key", "jwks": "jwks",
-	"users_file": "file", "users_url": "http",
+	"users_file": "file", "users_url": "http", "users_sql": "sql",
 }
 
 // parseResponse reads `<status> [<body>] [{ header <field> <value> }]`.

@@ -148,6 +148,11 @@ func TestVerifyAndLookupCommands(t *testing.T) {
 `, testSecret, users))
 	urlConfig := filepath.Join(dir, "url.caddyfile")
 	writeFile(t, urlConfig, fmt.Sprintf(":8080 {\n\tjwt_user {\n\t\tsecret %s\n\t\tusers_url %s/users/{jwt.identity}\n\t}\n}\n", testSecret, svc.URL))
+	db := sqliteFixture(t)
+	sqlConfig := filepath.Join(dir, "sql.caddyfile")
+	writeFile(t, sqlConfig, fmt.Sprintf(":8080 {\n\tjwt_user {\n\t\tsecret %s\n\t\tusers_sql sqlite %s {\n\t\t\tquery `%s`\n\t\t}\n\t}\n}\n", testSecret, db.dsn, db.jsonQuery()))
+	sqlDown := filepath.Join(dir, "sqldown.caddyfile")
+	writeFile(t, sqlDown, fmt.Sprintf(":8080 {\n\tjwt_user {\n\t\tsecret %s\n\t\tusers_sql postgres postgres://u:hunter2@127.0.0.1:1/db {\n\t\t\tquery `SELECT to_jsonb(u) FROM users u WHERE id = {jwt.identity}`\n\t\t}\n\t}\n}\n", testSecret))
 
 	good := hs256(t, map[string]any{"sub": "foo", "iss": "good", "exp": time.Now().Add(time.Hour).Unix()})
 	out, code := runCLI(t, "", "verify", "--config", fileConfig, "--adapter", "caddyfile", good)
@@ -187,9 +192,12 @@ func TestVerifyAndLookupCommands(t *testing.T) {
 		{urlConfig, "foo", 0, `"id": "foo"`},
 		{urlConfig, "ghost", 1, "Error loading the user ghost"},
 		{urlConfig, "down", 2, "User store unavailable: user store answered with status 500"},
+		{sqlConfig, "foo", 0, "\"roles\": [\n    \"admin\"\n  ]"},
+		{sqlConfig, "nobody", 1, "Error loading the user nobody"},
+		{sqlDown, "foo", 2, "User store unavailable: user store: connection"},
 	} {
 		out, code := runCLI(t, "", "lookup", "-c", c.config, c.identity)
-		if code != c.code || !strings.Contains(out, c.want) {
+		if code != c.code || !strings.Contains(out, c.want) || strings.Contains(out, "hunter2") {
 			t.Errorf("lookup %s: %d %q", c.identity, code, out)
 		}
 	}

@@ -58,7 +58,7 @@ var (
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	})
 	storeErrorsTotal = prometheus.NewCounterVec(counterOpts("store_errors_total",
-		"Failed user loads, by kind (timeout, dns, connection_refused, connection_reset, status, not_json, not_object, too_large, overloaded, transport, other, or a store's own)."),
+		"Failed user loads, by kind (timeout, dns, connection_refused, connection_reset, status, not_json, not_object, too_large, overloaded, transport; the SQL store's connection, query, too_many_rows, type; other, or a store's own)."),
 		[]string{"kind"})
 	jwksFetchesTotal  = prometheus.NewCounter(counterOpts("jwks_fetches_total", "JWK Set fetches."))
 	jwksFailuresTotal = prometheus.NewCounter(counterOpts("jwks_fetch_failures_total",

@@ -129,7 +129,7 @@ func (h *Handler) provisionStore(ctx caddy.Context) error {
 		return nil // a test's store, set in place of a module
 	}
 	if h.StoreRaw == nil {
-		return errors.New("no user store: give users_file or users_url (or store <module>)")
+		return errors.New("no user store: give users_file, users_url or users_sql (or store <module>)")
 	}
 	// The raw JSON identifies a store that does not name its settings;
 	// LoadModule lets go of it.

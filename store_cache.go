@@ -122,7 +122,20 @@ func newCachedStore(ctx caddy.Context, store Store, kind, identity string, setti
 	}
 	s.shared = v.(*sharedCache)
 	s.keyer, _ = store.(CacheKeyer)
+	if p, ok := store.(cachePurgeTaker); ok {
+		p.takeCachePurge(s.shared.purge)
+	}
 	return s, nil
+}
+
+// cachePurgeTaker is a store that hears from its backend when a user
+// changes (the SQL store's LISTEN/NOTIFY) and so must reach the cache in
+// front of it. newCachedStore hands it the purge of its entries (identity
+// "" purges all); the store may call it from any goroutine until Cleanup.
+// Unexported: a third party's store is kept fresh by cache_ttl and the
+// admin API's purge.
+type cachePurgeTaker interface {
+	takeCachePurge(purge func(identity string) int)
 }
 
 // release gives the entries back to storePool.

@@ -197,13 +197,19 @@ func (s *UsersURL) LoadUser(ctx context.Context, tok Token) (User, error) {
 // storeFailure is why a store could not answer. It never holds the URL,
 // which carries the identity, nor anything the store sent.
 type storeFailure struct {
-	kind   string // timeout, dns, connection_refused, connection_reset, status, not_json, not_object, too_large, overloaded, transport
+	kind   string // timeout, dns, connection_refused, connection_reset, status, not_json, not_object, too_large, overloaded, transport; the SQL store's in store_sql_rows.go
 	status int
+	// detail, when set, says more than the kind, in fixed words: never a
+	// value the store sent.
+	detail string
 }
 
 func (f *storeFailure) Error() string {
 	if f.kind == "status" {
 		return "user store answered with status " + strconv.Itoa(f.status)
+	}
+	if f.detail != "" {
+		return "user store: " + f.detail
 	}
 	return "user store: " + strings.ReplaceAll(f.kind, "_", " ")
 }
