@@ -80,4 +80,10 @@ func TestSQLStoreIdentityAndDSN(t *testing.T) {
 	if _, err := resolveSQLTarget("mysql", "alice:s3cret@tcp(db:3306/app"); err == nil || strings.Contains(err.Error(), "s3cret") {
 		t.Errorf("a bad DSN: %v", err)
 	}
+	// A per-request placeholder has no value at load: refused, not sent as
+	// text, and the message names the placeholder, never the DSN.
+	_, err := resolveSQLTarget("postgres", "postgres://alice:s3cret@{http.request.host}/app")
+	if err == nil || !strings.Contains(err.Error(), "dsn: ") || !strings.Contains(err.Error(), "http.request.host") || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("a per-request placeholder in the DSN: %v", err)
+	}
 }

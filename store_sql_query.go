@@ -94,10 +94,14 @@ type sqlTarget struct {
 	my       *mysql.Config
 }
 
-// resolveSQLTarget resolves {env.*} and {file.*} in the DSN and parses it.
-// Its errors never quote the DSN, which may hold a password.
+// resolveSQLTarget resolves the global placeholders ({env.*}, {file.*}) in
+// the DSN, refusing any other, and parses it. Its errors never quote the
+// DSN, which may hold a password.
 func resolveSQLTarget(driver, raw string) (sqlTarget, error) {
-	dsn := caddy.NewReplacer().ReplaceKnown(raw, "")
+	dsn, err := resolveAtLoad("dsn", raw)
+	if err != nil {
+		return sqlTarget{}, err
+	}
 	if strings.TrimSpace(dsn) == "" {
 		return sqlTarget{}, errors.New("the DSN is empty")
 	}
