@@ -237,7 +237,7 @@ func BenchmarkColdLookup(b *testing.B) {
 	for _, name := range []string{"users_url", "sqlite", "postgres", "mysql"} {
 		b.Run(name, func(b *testing.B) {
 			cs, err := newCachedStore(testContext(b), stores[name](b), name, b.Name()+strconv.FormatInt(time.Now().UnixNano(), 10),
-				cacheSettings{ttl: time.Hour, notFoundTTL: time.Hour, size: 100}, zap.NewNop())
+				cacheSettings{ttl: time.Hour, notFoundTTL: time.Hour, size: 100}, nil, "", zap.NewNop())
 			if err != nil {
 				b.Fatal(err)
 			}
