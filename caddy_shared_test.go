@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -223,13 +222,11 @@ func TestSharedCacheAcrossProcesses(t *testing.T) {
 	t.Logf("purge through C seen by A and B after %v", latency)
 
 	// Redis killed mid-traffic: every instance answers correctly.
-	var wg sync.WaitGroup
-	stop := make(chan struct{})
+	stop, done := make(chan struct{}), make(chan struct{})
 	var wrong, served atomic.Int64
 	for i, p := range procs {
-		wg.Add(1)
 		go func() {
-			defer wg.Done()
+			defer func() { done <- struct{}{} }()
 			for n := 0; ; n++ {
 				select {
 				case <-stop:
@@ -255,7 +252,9 @@ func TestSharedCacheAcrossProcesses(t *testing.T) {
 	startRedis(t, redisBin, redisPort)
 	time.Sleep(500 * time.Millisecond)
 	close(stop)
-	wg.Wait()
+	for range procs {
+		<-done
+	}
 	if wrong.Load() > 0 {
 		t.Fatalf("%d wrong answers of %d while Redis was killed", wrong.Load(), served.Load())
 	}

@@ -77,18 +77,12 @@ func (RedisCache) CaddyModule() caddy.ModuleInfo {
 // Provision resolves the settings, checks them and takes the pooled
 // connection for them.
 func (r *RedisCache) Provision(ctx caddy.Context) error {
-	addr, err := resolveAtLoad("shared_cache redis: address", r.Address)
+	resolved, err := resolveAllAtLoad("shared_cache redis: address, password or prefix",
+		[]string{r.Address, r.Password, r.Prefix})
 	if err != nil {
 		return err
 	}
-	password, err := resolveAtLoad("shared_cache redis: password", r.Password)
-	if err != nil {
-		return err
-	}
-	prefix, err := resolveAtLoad("shared_cache redis: prefix", r.Prefix)
-	if err != nil {
-		return err
-	}
+	addr, password, prefix := resolved[0], resolved[1], resolved[2]
 	if prefix == "" {
 		prefix = defaultRedisPrefix
 	}
@@ -156,10 +150,12 @@ func (r *RedisCache) Subscribe(fn func(ns, identity string)) (cancel func()) {
 // prefix <text>; tls; timeout <duration> }`.
 func (r *RedisCache) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // redis
-	var err error
-	if r.Address, err = oneArg(d); err != nil {
-		return err
+	args := d.RemainingArgs()
+	if len(args) != 1 {
+		return d.ArgErr()
 	}
+	r.Address = args[0]
+	var err error
 	seen := map[string]bool{}
 	for nesting := d.Nesting(); d.NextBlock(nesting); {
 		sub := d.Val()

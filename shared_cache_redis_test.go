@@ -129,7 +129,7 @@ func TestRedisRefusedAtLoad(t *testing.T) {
 		{RedisCache{Address: "localhost"}, "is not host:port"},
 		{RedisCache{Address: "localhost:6379", DB: -1}, "db must not be negative"},
 		{RedisCache{Address: "localhost:6379", Timeout: caddy.Duration(time.Minute)}, "timeout must be"},
-		{RedisCache{Address: "localhost:6379", Password: "{http.request.header.X}"}, "password: unrecognized placeholder"},
+		{RedisCache{Address: "localhost:6379", Password: "{http.request.header.X}"}, "password or prefix: unrecognized placeholder"},
 	} {
 		err := c.r.Provision(testContext(t))
 		if err == nil || !strings.Contains(err.Error(), c.want) {
