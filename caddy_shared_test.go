@@ -53,10 +53,14 @@ type caddyProc struct {
 	log         string // its stderr
 }
 
-// redisProc is a redis-server child on port, killed at the test's end.
+// redisTestPassword is the test Redis's password, which no log may show.
+var redisTestPassword = "redis-test-password-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+
+// startRedis starts a redis-server child on port, killed at the test's end.
 func startRedis(t *testing.T, bin string, port int) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
+	cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+		"--requirepass", redisTestPassword)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +96,7 @@ func freePort(t *testing.T) int {
 func (p *caddyProc) siteConfig(dir, users string, redisPort int, prefix string) string {
 	shared := ""
 	if prefix != "" {
-		shared = fmt.Sprintf("shared_cache redis 127.0.0.1:%d {\n\t\t\tprefix %s\n\t\t}", redisPort, prefix)
+		shared = fmt.Sprintf("shared_cache redis 127.0.0.1:%d {\n\t\t\tpassword {env.JWTUSER_REDIS_PASSWORD}\n\t\t\tprefix %s\n\t\t}", redisPort, prefix)
 	}
 	return fmt.Sprintf(`{
 	admin localhost:%d
@@ -171,7 +175,8 @@ func TestSharedCacheAcrossProcesses(t *testing.T) {
 		cfg := filepath.Join(dir, fmt.Sprintf("Caddyfile%d", i))
 		writeFile(t, cfg, p.siteConfig(dir, users.URL, redisPort, prefix))
 		p.cmd = exec.CommandContext(ctx, caddyBin, "run", "--config", cfg, "--adapter", "caddyfile")
-		p.cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir)
+		p.cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_DATA_HOME="+dir, "XDG_CONFIG_HOME="+dir,
+			"JWTUSER_REDIS_PASSWORD="+redisTestPassword)
 		p.log = filepath.Join(dir, fmt.Sprintf("log%d", i))
 		logFile, err := os.Create(p.log)
 		if err != nil {
@@ -286,7 +291,8 @@ func TestSharedCacheAcrossProcesses(t *testing.T) {
 		failing := strings.Count(string(log), "shared cache failing")
 		again := strings.Count(string(log), "shared cache answering again")
 		t.Logf("instance %d: trouble logged %d times, its end %d times", p.http, failing, again)
-		if failing < 1 || again < 1 || failing > 3 || strings.Contains(string(log), `"v":2`) {
+		if failing < 1 || again < 1 || failing > 3 || strings.Contains(string(log), `"v":2`) ||
+			strings.Contains(string(log), redisTestPassword) {
 			t.Errorf("instance %d logged trouble %d times and its end %d times", p.http, failing, again)
 		}
 	}

@@ -103,7 +103,7 @@ func (r *RedisCache) Provision(ctx caddy.Context) error {
 	}
 	opts := &redis.Options{Addr: addr, Password: password, DB: r.DB,
 		DialTimeout: timeout, ReadTimeout: timeout, WriteTimeout: timeout, PoolTimeout: timeout,
-		ContextTimeoutEnabled: true, MaxRetries: -1, DisableIdentity: true}
+		ContextTimeoutEnabled: true, MaxRetries: -1, DialerRetries: 1, DisableIdentity: true}
 	if r.TLS {
 		host, _, _ := net.SplitHostPort(addr)
 		opts.TLSConfig = &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
