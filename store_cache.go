@@ -31,7 +31,12 @@ import (
 //   - the answer checked (one JSON object, no duplicate names) and
 //     compacted once, so requests read it without checking again;
 //   - metrics, one log line when the store starts and stops failing, and
-//     the admin API's stats and purge.
+//     the admin API's stats and purge;
+//   - with shared_cache, a second level between the entries and the store
+//     (shared_cache.go): asked on a local miss, written with the store's
+//     answers and their TTLs, purged on every instance with a purge here.
+//     Its lookups are not counted against maxConcurrentLoads, which guards
+//     the store; each gives up within the backend's timeout.
 //
 // The entries live in storePool, keyed by the store's identity and the
 // cache settings, so a caddy reload keeps them warm.
