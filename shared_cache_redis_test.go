@@ -208,20 +208,7 @@ func BenchmarkSharedCacheHit(b *testing.B) {
 	store := &countingStore{users: mapStore{"foo": `{"id":"foo","roles":["admin"]}`}}
 	r := redisModule(b, &RedisCache{Address: addr, Prefix: testPrefix(b)})
 	level := &sharedLevel{backend: r, ns: sharedNamespace("bench", b.Name()), logger: zap.NewNop()}
-	cs, err := newCachedStore(testContext(b), store, "bench", b.Name(),
-		cacheSettings{ttl: time.Hour, notFoundTTL: time.Hour, size: 100}, level, b.Name(), zap.NewNop())
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer func() { _ = cs.release() }()
-	tok := Token{tokenFor("foo")}
-	b.ReportAllocs()
-	for b.Loop() {
-		cs.shared.purgeLocal("")
-		if _, err := cs.LoadUser(context.Background(), tok); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchColdLoads(b, store, "bench", b.Name(), level)
 	if n := store.calls.Load(); n != 1 {
 		b.Fatalf("store asked %d times", n)
 	}
