@@ -236,21 +236,32 @@ func BenchmarkColdLookup(b *testing.B) {
 	}
 	for _, name := range []string{"users_url", "sqlite", "postgres", "mysql"} {
 		b.Run(name, func(b *testing.B) {
-			cs, err := newCachedStore(testContext(b), stores[name](b), name, b.Name()+strconv.FormatInt(time.Now().UnixNano(), 10),
-				cacheSettings{ttl: time.Hour, notFoundTTL: time.Hour, size: 100}, zap.NewNop())
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer func() { _ = cs.release() }()
-			tok := Token{tokenFor("foo")}
-			b.ReportAllocs()
-			for b.Loop() {
-				cs.shared.purge("")
-				if _, err := cs.LoadUser(context.Background(), tok); err != nil {
-					b.Fatal(err)
-				}
-			}
+			benchColdLoads(b, stores[name](b), name, b.Name()+strconv.FormatInt(time.Now().UnixNano(), 10), nil)
 		})
+	}
+}
+
+// benchColdLoads loads one user through a caching layer over store whose
+// local entries are emptied before each load; level, when not nil, is the
+// shared cache behind them.
+func benchColdLoads(b *testing.B, store Store, kind, identity string, level *sharedLevel) {
+	levelID := ""
+	if level != nil {
+		levelID = identity
+	}
+	cs, err := newCachedStore(testContext(b), store, kind, identity,
+		cacheSettings{ttl: time.Hour, notFoundTTL: time.Hour, size: 100}, level, levelID, zap.NewNop())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { _ = cs.release() }()
+	tok := Token{tokenFor("foo")}
+	b.ReportAllocs()
+	for b.Loop() {
+		cs.shared.purgeLocal("")
+		if _, err := cs.LoadUser(context.Background(), tok); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

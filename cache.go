@@ -82,9 +82,10 @@ func (c *userCache) putFound(key, identity string, user rawjson.Text, ttl time.D
 		expires: now.Add(ttl), staleUntil: now.Add(ttl + c.staleIfError)})
 }
 
-// putNotFound caches the store's "no such user".
-func (c *userCache) putNotFound(key, identity string) {
-	if c.notFoundTTL <= 0 {
+// putNotFound caches the store's "no such user" for ttl
+// (cache_not_found_ttl, or less when it came from the shared cache).
+func (c *userCache) putNotFound(key, identity string, ttl time.Duration) {
+	if ttl <= 0 {
 		return
 	}
 	now := c.now()
@@ -92,7 +93,7 @@ func (c *userCache) putNotFound(key, identity string) {
 	defer c.mu.Unlock()
 	c.found.remove(key)
 	c.notFound.put(&cacheEntry{key: key, identity: identity,
-		expires: now.Add(c.notFoundTTL), staleUntil: now.Add(c.notFoundTTL + c.staleIfError)})
+		expires: now.Add(ttl), staleUntil: now.Add(ttl + c.staleIfError)})
 }
 
 // purge drops the entries of one identity, or all when identity is "".

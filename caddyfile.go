@@ -62,6 +62,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		cache_not_found_ttl <duration>
 //		stale_if_error <duration>
 //		cache_size <entries>
+//		shared_cache <backend> [<args...>] [{ ... }]
 //		optional
 //		strip_headers <field...>
 //		on_missing_token <status> [<body>] [{ header <field> <value> }]
@@ -140,6 +141,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 					return d.Errf("cache_size: %q is not a number of entries", v)
 				}
 			}
+		case "shared_cache":
+			h.SharedCacheRaw, err = parseSharedCache(d)
 		case "optional":
 			if d.NextArg() {
 				return d.ArgErr()
@@ -284,6 +287,20 @@ func parseGuest(d *caddyfile.Dispenser, namespace, sub string) (json.RawMessage,
 		return nil, err
 	}
 	return caddyconfig.JSONModuleObject(unm, "source", name, nil), nil
+}
+
+// parseSharedCache reads `shared_cache <backend> [<args...>] [{ ... }]`
+// through the backend module's own UnmarshalCaddyfile.
+func parseSharedCache(d *caddyfile.Dispenser) (json.RawMessage, error) {
+	if !d.NextArg() {
+		return nil, d.ArgErr()
+	}
+	name := d.Val()
+	unm, err := caddyfile.UnmarshalModule(d, "http.jwt_user.shared_caches."+name)
+	if err != nil {
+		return nil, err
+	}
+	return caddyconfig.JSONModuleObject(unm, "backend", name, nil), nil
 }
 
 // guestArgs reads a guest module's own tokens when they are all on one

@@ -9,7 +9,10 @@
 //
 // The parts are guest modules behind small public interfaces: key sources
 // (KeySource) in http.jwt_user.keys — secret, public_key, jwks — and stores
-// (Store) in http.jwt_user.stores — file, http, sql. A third party adds one by
+// (Store) in http.jwt_user.stores — file, http, sql — and shared caches
+// (SharedCache) in http.jwt_user.shared_caches — redis, a second cache level
+// between the caching layer and the store, shared by Caddy instances
+// (shared_cache.go, shared_cache_redis.go). A third party adds one by
 // registering a module there. Everything a request could pay for that does
 // not depend on the request is done once, in Provision (provision.go).
 //

@@ -97,6 +97,13 @@ type Handler struct {
 	// first; "no such user" answers get a tenth of it on their own.
 	// Default: 10000.
 	CacheSize int `json:"cache_size,omitempty"`
+	// A second cache level shared by Caddy instances: a guest module in
+	// http.jwt_user.shared_caches (redis, or a third party's), named by its
+	// "backend" field. Optional. Asked after a local miss and before the
+	// store; the store's answers are written to it with the local TTLs,
+	// and purges reach every instance through it. Refused at load with an
+	// in-memory store or cache_ttl 0. Its trouble never changes an answer.
+	SharedCacheRaw json.RawMessage `json:"shared_cache,omitempty" caddy:"namespace=http.jwt_user.shared_caches inline_key=backend"`
 
 	// With no token, pass the request on without a user (every jwt.*
 	// placeholder known and empty), as flask-jwt-extended's

@@ -94,7 +94,7 @@ func newTestHTTPStore(t testing.TB, template string, o storeOptions) (*testHTTPS
 		settings.size = 100
 	}
 	// A distinct identity per store: tests never share entries.
-	cs, err := newCachedStore(ctx, store, "http", t.Name()+template+fmt.Sprint(time.Now().UnixNano()), settings, zap.NewNop())
+	cs, err := newCachedStore(ctx, store, "http", t.Name()+template+fmt.Sprint(time.Now().UnixNano()), settings, nil, "", zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -65,12 +65,21 @@ var (
 		"JWK Set fetches that failed or returned no usable key; the last good set stayed."))
 	tokenCacheHitsTotal = prometheus.NewCounter(counterOpts("token_cache_hits_total",
 		"Requests whose token was found verified in the token cache."))
+	sharedCacheTotal = prometheus.NewCounterVec(counterOpts("shared_cache_total",
+		"Shared cache (shared_cache) lookups after a local miss: hit or miss; errors are counted apart."),
+		[]string{"result"})
+	sharedCacheErrorsTotal = prometheus.NewCounterVec(counterOpts("shared_cache_errors_total",
+		"Shared cache operations that failed, by kind (timeout, connection, reply (the server answered with an error), garbage (a value the module did not write), other); the answer came from the local cache or the store."),
+		[]string{"kind"})
 
 	// Resolved once, so counting a request is one atomic add.
 	requestsBy [numOutcomes]prometheus.Counter
 	cacheHits  = userCacheTotal.WithLabelValues("hit")
 	cacheMiss  = userCacheTotal.WithLabelValues("miss")
 	cacheStale = userCacheTotal.WithLabelValues("stale")
+
+	sharedCacheHit  = sharedCacheTotal.WithLabelValues("hit")
+	sharedCacheMiss = sharedCacheTotal.WithLabelValues("miss")
 )
 
 func init() {
@@ -86,7 +95,8 @@ func registerMetrics(reg *prometheus.Registry) error {
 		return nil
 	}
 	for _, c := range []prometheus.Collector{requestsTotal, userCacheTotal, storeRequestSeconds,
-		storeErrorsTotal, jwksFetchesTotal, jwksFailuresTotal, tokenCacheHitsTotal} {
+		storeErrorsTotal, jwksFetchesTotal, jwksFailuresTotal, tokenCacheHitsTotal,
+		sharedCacheTotal, sharedCacheErrorsTotal} {
 		if err := reg.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError
 			if !errors.As(err, &already) {

@@ -140,6 +140,9 @@ func (h *Handler) provisionStore(ctx caddy.Context) error {
 	}
 	store := mod.(Store)
 	if _, ok := store.(InMemoryStore); ok {
+		if h.SharedCacheRaw != nil {
+			return errors.New("shared_cache applies to users_url and other remote stores: this store is already in memory")
+		}
 		if h.CacheTTL != nil || h.CacheNotFoundTTL != nil || h.StaleIfError != 0 || h.CacheSize != 0 {
 			return errors.New("cache_ttl, cache_not_found_ttl, stale_if_error and cache_size apply to users_url and other remote stores: this store is already in memory")
 		}
@@ -170,11 +173,33 @@ func (h *Handler) provisionStore(ctx caddy.Context) error {
 	if id, ok := store.(StoreIdentifier); ok {
 		identity = id.StoreIdentity()
 	}
-	if h.cache, err = newCachedStore(ctx, store, kind, identity, settings, h.logger); err != nil {
+	level, levelID, err := h.provisionSharedCache(ctx, settings, kind, identity)
+	if err != nil {
+		return err
+	}
+	if h.cache, err = newCachedStore(ctx, store, kind, identity, settings, level, levelID, h.logger); err != nil {
 		return fmt.Errorf("cache: %v", err)
 	}
 	h.store = h.cache
 	return nil
+}
+
+// provisionSharedCache loads the shared cache, if one is configured, and
+// names its settings.
+func (h *Handler) provisionSharedCache(ctx caddy.Context, settings cacheSettings, kind, identity string) (*sharedLevel, string, error) {
+	if h.SharedCacheRaw == nil {
+		return nil, "", nil
+	}
+	if settings.ttl == 0 {
+		return nil, "", errors.New("shared_cache: needs the local cache; cache_ttl is 0")
+	}
+	digest := sha256.Sum256(h.SharedCacheRaw)
+	mod, err := ctx.LoadModule(h, "SharedCacheRaw")
+	if err != nil {
+		return nil, "", fmt.Errorf("loading the shared cache: %v", err)
+	}
+	level := &sharedLevel{backend: mod.(SharedCache), ns: sharedNamespace(kind, identity), logger: h.logger}
+	return level, hex.EncodeToString(digest[:]), nil
 }
 
 func durationOr(d *caddy.Duration, def time.Duration) time.Duration {

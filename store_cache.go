@@ -31,7 +31,12 @@ import (
 //   - the answer checked (one JSON object, no duplicate names) and
 //     compacted once, so requests read it without checking again;
 //   - metrics, one log line when the store starts and stops failing, and
-//     the admin API's stats and purge.
+//     the admin API's stats and purge;
+//   - with shared_cache, a second level between the entries and the store
+//     (shared_cache.go): asked on a local miss, written with the store's
+//     answers and their TTLs, purged on every instance with a purge here.
+//     Its lookups are not counted against maxConcurrentLoads, which guards
+//     the store; each gives up within the backend's timeout.
 //
 // The entries live in storePool, keyed by the store's identity and the
 // cache settings, so a caddy reload keeps them warm.
@@ -53,10 +58,24 @@ type sharedCache struct {
 	kind, describe string
 	// cache lookups, for the admin API's hit ratio
 	hits, misses, stale atomic.Int64
+
+	// level is the shared cache behind this one, or nil; unsubscribe
+	// stops its purges reaching the entries.
+	level       *sharedLevel
+	unsubscribe func()
+	// sharedFailing is set while the shared cache fails, so an outage
+	// logs once.
+	sharedFailing atomic.Bool
 }
 
-// Destruct is a no-op: the entries are only memory.
-func (*sharedCache) Destruct() error { return nil }
+// Destruct stops hearing the shared cache's purges; the entries are only
+// memory.
+func (c *sharedCache) Destruct() error {
+	if c.unsubscribe != nil {
+		c.unsubscribe()
+	}
+	return nil
+}
 
 func (c *sharedCache) stats() StoreStats {
 	st := StoreStats{Kind: c.kind, Store: c.describe,
@@ -71,7 +90,17 @@ func (c *sharedCache) stats() StoreStats {
 	return st
 }
 
+// purge forgets identity here and, through the shared cache, on every
+// instance.
 func (c *sharedCache) purge(identity string) int {
+	n := c.purgeLocal(identity)
+	c.purgeShared(identity)
+	return n
+}
+
+// purgeLocal forgets identity in this instance only: what the shared
+// cache's purges call.
+func (c *sharedCache) purgeLocal(identity string) int {
 	if c.entries == nil {
 		return 0
 	}
@@ -86,6 +115,9 @@ type cachedStore struct {
 	settings cacheSettings
 	shared   *sharedCache
 	ref      poolRef
+	// sharedLevel is the shared cache between the entries and the store,
+	// or nil.
+	sharedLevel *sharedLevel
 
 	group singleflight.Group
 	// loads bounds the loads in flight.
@@ -99,21 +131,30 @@ type cachedStore struct {
 }
 
 // newCachedStore puts the caching layer in front of store, taking its
-// entries from storePool. identity names the store's resolved settings.
-func newCachedStore(ctx caddy.Context, store Store, kind, identity string, settings cacheSettings, logger *zap.Logger) (*cachedStore, error) {
+// entries from storePool. identity names the store's resolved settings;
+// level, when not nil, is the shared cache behind the entries, and levelID
+// names its settings.
+func newCachedStore(ctx caddy.Context, store Store, kind, identity string, settings cacheSettings, level *sharedLevel, levelID string, logger *zap.Logger) (*cachedStore, error) {
 	describe := kind
 	if d, ok := store.(StoreDescriber); ok {
 		describe = d.Describe()
 	}
 	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%+v", kind, identity, settings)
+	fmt.Fprintf(h, "%s|%s|%+v|%s", kind, identity, settings, levelID)
 	key := "cache:" + hex.EncodeToString(h.Sum(nil))
-	s := &cachedStore{store: store, settings: settings,
+	s := &cachedStore{store: store, settings: settings, sharedLevel: level,
 		loads: make(chan struct{}, maxConcurrentLoads), ctx: ctx, logger: logger}
 	v, err := s.ref.take(storePool, key, func() (caddy.Destructor, error) {
-		c := &sharedCache{kind: kind, describe: describe}
+		c := &sharedCache{kind: kind, describe: describe, level: level}
 		if settings.ttl > 0 {
 			c.entries = newUserCache(settings.size, settings.ttl, settings.notFoundTTL, settings.staleIfError)
+		}
+		if level != nil {
+			c.unsubscribe = level.backend.Subscribe(func(ns, identity string) {
+				if ns == "" || ns == level.ns {
+					c.purgeLocal(identity)
+				}
+			})
 		}
 		return c, nil
 	})
@@ -179,6 +220,12 @@ func (e *cacheEntry) answer() (User, error) {
 // stale answer within stale_if_error stands in.
 func (s *cachedStore) load(key string, tok Token) (*cacheEntry, error) {
 	identity := tok.Identity()
+	if s.sharedLevel != nil {
+		if e := s.sharedGet(key, identity); e != nil {
+			s.recovered()
+			return e, nil
+		}
+	}
 	var user User
 	var err error
 	select {
@@ -198,16 +245,24 @@ func (s *cachedStore) load(key string, tok Token) (*cacheEntry, error) {
 		} else if user.MaxAge > 0 {
 			ttl = user.MaxAge
 		}
+		e := &cacheEntry{user: user.text, found: true}
 		if c != nil {
 			c.putFound(key, identity, user.text, ttl)
 		}
-		return &cacheEntry{user: user.text, found: true}, nil
+		if s.sharedLevel != nil {
+			s.sharedSet(key, identity, e, ttl)
+		}
+		return e, nil
 	case errors.Is(err, ErrUserNotFound):
 		s.recovered()
+		e := &cacheEntry{}
 		if c != nil {
-			c.putNotFound(key, identity)
+			c.putNotFound(key, identity, c.notFoundTTL)
 		}
-		return &cacheEntry{}, nil
+		if s.sharedLevel != nil {
+			s.sharedSet(key, identity, e, s.settings.notFoundTTL)
+		}
+		return e, nil
 	}
 	s.failed(err)
 	if c != nil {

@@ -276,7 +276,7 @@ func TestSQLStoreConnectionsKilled(t *testing.T) {
 			f := needServer(t, driver)
 			tag := f.table + "_k"
 			store := f.mustStore(t, f.jsonQuery(), func(s *UsersSQL) { s.DSN = f.tagged(t, tag); s.MaxOpenConns = 4 })
-			cs, err := newCachedStore(testContext(t), store, "sql", t.Name()+tag, cacheSettings{ttl: time.Nanosecond, notFoundTTL: time.Nanosecond, size: 10}, zap.NewNop())
+			cs, err := newCachedStore(testContext(t), store, "sql", t.Name()+tag, cacheSettings{ttl: time.Nanosecond, notFoundTTL: time.Nanosecond, size: 10}, nil, "", zap.NewNop())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -340,7 +340,7 @@ func TestSQLStoreNotify(t *testing.T) {
 	channel := f.table + "_changed"
 	tag := f.table + "_l"
 	store := f.mustStore(t, f.jsonQuery(), func(s *UsersSQL) { s.Notify = channel; s.DSN = f.tagged(t, tag) })
-	cs, err := newCachedStore(testContext(t), store, "sql", t.Name()+channel, cacheSettings{ttl: time.Hour, notFoundTTL: time.Hour, size: 10}, zap.NewNop())
+	cs, err := newCachedStore(testContext(t), store, "sql", t.Name()+channel, cacheSettings{ttl: time.Hour, notFoundTTL: time.Hour, size: 10}, nil, "", zap.NewNop())
 	if err != nil {
 		t.Fatal(err)
 	}
