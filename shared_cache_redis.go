@@ -20,6 +20,19 @@ import (
 
 func init() {
 	caddy.RegisterModule(RedisCache{})
+	redis.SetLogger(goRedisLog{})
+}
+
+// goRedisLog takes go-redis's own messages (a dial failure on every
+// operation during an outage) off stderr and into Caddy's log, at debug
+// level: the module itself logs an outage once when it starts and once
+// when it ends. go-redis's messages name the address, never the password.
+type goRedisLog struct{}
+
+func (goRedisLog) Printf(_ context.Context, format string, v ...any) {
+	if c := caddy.Log().Named("go-redis").Check(zap.DebugLevel, "go-redis"); c != nil {
+		c.Write(zap.String("message", fmt.Sprintf(format, v...)))
+	}
 }
 
 // RedisCache is the shared cache http.jwt_user.shared_caches.redis: a
