@@ -45,6 +45,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		claim <name> <value...>
 //		identity_claim <name>
 //		max_token_size <bytes>
+//		revoked_tokens file <path>
 //		users_file <path> [<key-field>]
 //		users_url <url-template> {
 //			header <field> <value>
@@ -69,6 +70,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		on_expired_token <status> [<body>] [{ header <field> <value> }]
 //		on_load_failure  <status> [<body>] [{ header <field> <value> }]
 //		on_store_error   <status> [<body>] [{ header <field> <value> }]
+//		on_revoked_token <status> [<body>] [{ header <field> <value> }]
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the directive's name
@@ -157,6 +159,10 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.OnExpiredToken, err = parseResponse(d)
 		case "on_load_failure":
 			h.OnLoadFailure, err = parseResponse(d)
+		case "revoked_tokens":
+			h.RevokedTokens, err = parseRevokedTokensDirective(d)
+		case "on_revoked_token":
+			h.OnRevokedToken, err = parseResponse(d)
 		case "on_store_error":
 			h.OnStoreError, err = parseResponse(d)
 		default:
@@ -337,6 +343,18 @@ func parseResponse(d *caddyfile.Dispenser) (*Response, error) {
 		resp.Headers.Add(hdr[0], hdr[1])
 	}
 	return resp, nil
+}
+
+// parseRevokedTokensDirective reads `revoked_tokens file <path>`.
+func parseRevokedTokensDirective(d *caddyfile.Dispenser) (*RevokedTokens, error) {
+	args := d.RemainingArgs()
+	if len(args) != 2 {
+		return nil, d.ArgErr()
+	}
+	if args[0] != "file" {
+		return nil, d.Errf("revoked_tokens: unknown source %q (want file)", args[0])
+	}
+	return &RevokedTokens{File: args[1]}, nil
 }
 
 // Interface guard

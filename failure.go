@@ -9,6 +9,7 @@ const (
 	expiredToken
 	loadFailure
 	storeError
+	revokedToken
 	numFailureKinds
 )
 
@@ -20,6 +21,7 @@ var responseDirectives = [numFailureKinds]string{
 	expiredToken: "on_expired_token",
 	loadFailure:  "on_load_failure",
 	storeError:   "on_store_error",
+	revokedToken: "on_revoked_token",
 }
 
 // failure is why a request is refused; reason becomes {jwt.error}. Reasons

@@ -76,6 +76,10 @@ type Handler struct {
 	// "Missing claim: <name>", any other value, null included, "Invalid
 	// claim: <name>". Default: sub.
 	IdentityClaim string `json:"identity_claim,omitempty"`
+	// Revoked token IDs read from a file (see RevokedTokens). Revocations
+	// posted to the admin API (POST /jwt-user/revocations) apply to every
+	// jwt_user handler, with this setting or without.
+	RevokedTokens *RevokedTokens `json:"revoked_tokens,omitempty"`
 	// Longest token accepted, in bytes; a longer one is an invalid token.
 	// Default: 8192. Refused at load: negative or over 1GiB.
 	MaxTokenSize int `json:"max_token_size,omitempty"`
@@ -133,16 +137,24 @@ type Handler struct {
 	// {"msg":"Signing keys unavailable"}.
 	OnStoreError *Response `json:"on_store_error,omitempty"`
 
+	// When the token is revoked: its jti is in the revoked_tokens file or
+	// was posted to the admin API (flask-jwt-extended's
+	// revoked_token_loader). Default: 401 {"msg":"Token has been revoked"},
+	// with WWW-Authenticate: Bearer error="invalid_token". {jwt.identity}
+	// and {jwt.claims.*} are set: the signature was good.
+	OnRevokedToken *Response `json:"on_revoked_token,omitempty"`
+
 	// strip is StripHeaders in canonical form, deleted per request.
 	strip     []string
 	extractor *extractor
 	verifier  *verifier
 	// store answers ServeHTTP: the in-memory store itself, or the caching
 	// layer in front of a remote one (then also kept in cache).
-	store     Store
-	cache     *cachedStore
-	responses [numFailureKinds]*response
-	logger    *zap.Logger
+	store       Store
+	cache       *cachedStore
+	responses   [numFailureKinds]*response
+	revocations revocationCheck
+	logger      *zap.Logger
 	// now is the clock; a seam for tests.
 	now func() time.Time
 }
@@ -156,9 +168,9 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 }
 
 // ServeHTTP runs one request, in the contract's order: strip_headers →
-// extract → verify →
-// identity → load → placeholders → next handler. The first failure answers
-// and stops the request; nothing refused reaches the next handler.
+// extract → verify → identity → revoked → load → placeholders → next
+// handler. The first failure answers and stops the request; nothing refused
+// reaches the next handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	st := attachState(r, repl)
@@ -189,6 +201,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	st.tok = tok // a good or an expired token only: its claims may be shown
 	if f != nil {
 		return h.refuse(w, r, repl, st, f)
+	}
+
+	// Revoked: before the store is asked, as flask-jwt-extended checks
+	// its blocklist before loading the user.
+	if h.revocations.revoked(tok, h.now) {
+		return h.refuse(w, r, repl, st, errRevoked)
 	}
 
 	// Load.

@@ -27,10 +27,11 @@ const (
 	outcomeNotFound
 	outcomeStoreError
 	outcomeAnonymous
+	outcomeRevoked
 	numOutcomes
 )
 
-var outcomeNames = [numOutcomes]string{"ok", "missing", "invalid", "expired", "not_found", "store_error", "optional_anonymous"}
+var outcomeNames = [numOutcomes]string{"ok", "missing", "invalid", "expired", "not_found", "store_error", "optional_anonymous", "revoked"}
 
 // outcomeOf maps a failure to its outcome.
 var outcomeOf = [numFailureKinds]outcome{
@@ -39,6 +40,7 @@ var outcomeOf = [numFailureKinds]outcome{
 	expiredToken: outcomeExpired,
 	loadFailure:  outcomeNotFound,
 	storeError:   outcomeStoreError,
+	revokedToken: outcomeRevoked,
 }
 
 // counterOpts names a counter in the module's namespace.

@@ -62,6 +62,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 			return fmt.Errorf("%s: %v", responseDirectives[kind], err)
 		}
 	}
+	if err := h.provisionRevocations(ctx.Logger(revokedTokensLog{})); err != nil {
+		return err
+	}
 	return h.provisionStore(ctx)
 }
 
@@ -184,13 +187,15 @@ func durationOr(d *caddy.Duration, def time.Duration) time.Duration {
 	return time.Duration(*d)
 }
 
-// Cleanup gives the cache entries back to storePool. Caddy cleans up the
+// Cleanup gives the cache entries back to storePool and the revoked-tokens
+// file back to revocationPool. Caddy cleans up the
 // key source and the store itself.
 func (h *Handler) Cleanup() error {
+	err := h.revocations.ref.release()
 	if h.cache == nil {
-		return nil
+		return err
 	}
-	err := h.cache.release()
+	err = errors.Join(err, h.cache.release())
 	h.cache = nil
 	return err
 }
@@ -202,5 +207,6 @@ func (h *Handler) responseConfigs() [numFailureKinds]*Response {
 		expiredToken: h.OnExpiredToken,
 		loadFailure:  h.OnLoadFailure,
 		storeError:   h.OnStoreError,
+		revokedToken: h.OnRevokedToken,
 	}
 }

@@ -38,6 +38,7 @@ var defaultStatus = [numFailureKinds]int{
 	expiredToken: http.StatusUnauthorized,
 	loadFailure:  http.StatusUnauthorized,
 	storeError:   http.StatusServiceUnavailable,
+	revokedToken: http.StatusUnauthorized,
 }
 
 // response is a Response compiled at provision.

@@ -2,9 +2,7 @@ package jwtuser
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -61,15 +59,9 @@ func (UsersFile) CaddyModule() caddy.ModuleInfo {
 // Provision takes the users from storePool, loading the file when no
 // configuration holds it yet.
 func (f *UsersFile) Provision(ctx caddy.Context) error {
-	path, err := resolveAtLoad("users_file", f.Path)
+	path, err := resolvePathAtLoad("users_file", f.Path)
 	if err != nil {
 		return err
-	}
-	if path == "" {
-		return errors.New("users_file: the path is empty")
-	}
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
 	}
 	keyField, err := resolveAtLoad("users_file", f.KeyField)
 	if err != nil {

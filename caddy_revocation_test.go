@@ -1,0 +1,186 @@
+package jwtuser
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Revoked tokens through a real Caddy. Real-Caddy tests never run in
+// parallel: see caddy_helpers_test.go.
+
+// withJTI is claimsFor(sub) with a jti.
+func withJTI(sub, jti string) map[string]any {
+	c := claimsFor(sub)
+	c["jti"] = jti
+	return c
+}
+
+// TestRevokedTokensFile: a jti in the file is refused while the same user's
+// other tokens pass; edits, a broken rewrite and a removal while Caddy
+// runs.
+func TestRevokedTokensFile(t *testing.T) {
+	defer setPoll(20 * time.Millisecond)()
+	dir := t.TempDir()
+	revoked := filepath.Join(dir, "revoked.txt")
+	writeFile(t, revoked, "\uFEFF# revoked by support\n\n  jti-a  \n")
+	logPath := filepath.Join(dir, "caddy.log")
+	tc := startCaddyWith(t, logOption(logPath), fmt.Sprintf(`
+:%d {
+	jwt_user {
+		secret %s
+		users_file %s
+		revoked_tokens file %s
+	}
+	respond "{jwt.identity}"
+}`, httpPort, testSecret, usersFile(t, seedUsers), revoked))
+	a, b := bearer(hs256(t, withJTI("foo", "jti-a"))), bearer(hs256(t, withJTI("foo", "jti-b")))
+	noJTI := bearer(hs256(t, claimsFor("foo")))
+	before := scrape(t)[`caddy_jwt_user_requests_total{outcome="revoked"}`]
+
+	r := get(t, tc, "GET", "/", a)
+	if r.status != 401 || r.body != `{"msg":"Token has been revoked"}` ||
+		r.header.Get("WWW-Authenticate") != `Bearer error="invalid_token"` {
+		t.Fatalf("revoked token: %d %q %v", r.status, r.body, r.header)
+	}
+	for _, tok := range []string{b, noJTI} {
+		if r := get(t, tc, "GET", "/", tok); r.status != 200 || r.body != "foo" {
+			t.Fatalf("the same user's other token: %d %q", r.status, r.body)
+		}
+	}
+	if n := scrape(t)[`caddy_jwt_user_requests_total{outcome="revoked"}`]; n != before+1 {
+		t.Fatalf("revoked outcome counted %v, want %v", n, before+1)
+	}
+
+	// An edit revokes b and lets a go.
+	writeFile(t, revoked, "jti-b\n")
+	eventually(t, "the edit", func() bool {
+		return get(t, tc, "GET", "/", b).status == 401 && get(t, tc, "GET", "/", a).status == 200
+	})
+
+	// A removal keeps the last good list and logs once.
+	if err := os.Remove(revoked); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the log line", func() bool {
+		return fileHolds(logPath, "revoked tokens file unavailable; keeping the last good revocations")
+	})
+	time.Sleep(100 * time.Millisecond) // several polls
+	if n := strings.Count(readString(t, logPath), "revoked tokens file unavailable"); n != 1 {
+		t.Fatalf("the removal was logged %d times", n)
+	}
+	if r := get(t, tc, "GET", "/", b); r.status != 401 {
+		t.Fatalf("after the removal, b: %d %q", r.status, r.body)
+	}
+	writeFile(t, revoked, "jti-a\n")
+	eventually(t, "the file created again", func() bool {
+		return get(t, tc, "GET", "/", a).status == 401 && get(t, tc, "GET", "/", b).status == 200
+	})
+	// No log line names a token or a jti.
+	if log := readString(t, logPath); strings.Contains(log, "jti-a") || strings.Contains(log, "jti-b") {
+		t.Fatalf("the log names a jti: %s", log)
+	}
+}
+
+// TestRevokedTokensFileRefusedAtLoad: a file that cannot be read.
+func TestRevokedTokensFileRefusedAtLoad(t *testing.T) {
+	startCaddy(t, fmt.Sprintf(":%d\nrespond ok", httpPort))
+	cfg := fmt.Sprintf(`{"admin":{"listen":"localhost:%d"},"apps":{"http":{"servers":{"s":{"listen":[":%d"],"routes":[{"handle":[
+		{"handler":"jwt_user","keys":{"source":"secret","secret":%q},"store":{"source":"file","path":%q},"revoked_tokens":{"file":%q}}]}]}}}}}`,
+		adminPort, httpPort, testSecret, usersFile(t, seedUsers), filepath.Join(t.TempDir(), "none.txt"))
+	resp, err := http.Post(adminURL+"/load", "application/json", strings.NewReader(cfg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body := make([]byte, 4096)
+	n, _ := resp.Body.Read(body)
+	if resp.StatusCode == 200 || !strings.Contains(string(body[:n]), "revoked_tokens: ") {
+		t.Fatalf("a missing revoked_tokens file loaded: %d %s", resp.StatusCode, body[:n])
+	}
+}
+
+// TestRevocationsAdminAPI: a revocation posted to the admin API applies at
+// once to every jwt_user handler, with revoked_tokens or without, and a
+// DELETE lifts it.
+func TestRevocationsAdminAPI(t *testing.T) {
+	users := usersFile(t, seedUsers)
+	// Two handlers, neither naming revoked_tokens.
+	route := func(name, extra string) string {
+		return fmt.Sprintf("route /%s {\n jwt_user {\n secret %s\n users_file %s\n %s\n }\n respond \"%s {jwt.identity}\"\n}\n",
+			name, testSecret, users, extra, name)
+	}
+	tc := startCaddy(t, fmt.Sprintf(":%d {\n%s%s}", httpPort, route("one", ""), route("two", `on_revoked_token 403 "gone {jwt.identity}"`)))
+	exp := time.Now().Unix() + 900
+	c, d := bearer(hs256(t, withJTI("foo", "admin-c"))), bearer(hs256(t, withJTI("foo", "admin-d")))
+	t.Cleanup(func() { adminRevocations.unrevoke("admin-c") })
+
+	if r := get(t, tc, "GET", "/one", c); r.status != 200 {
+		t.Fatalf("before: %d %q", r.status, r.body)
+	}
+	if status := adminPost(t, adminRevocationsPath, fmt.Sprintf(`{"jti":"admin-c","exp":%d}`, exp)); status != 200 {
+		t.Fatalf("POST: %d", status)
+	}
+	if r := get(t, tc, "GET", "/one", c); r.status != 401 || r.body != `{"msg":"Token has been revoked"}` {
+		t.Fatalf("/one right after the POST: %d %q", r.status, r.body)
+	}
+	if r := get(t, tc, "GET", "/two", c); r.status != 403 || r.body != "gone foo" {
+		t.Fatalf("/two right after the POST: %d %q", r.status, r.body)
+	}
+	if r := get(t, tc, "GET", "/one", d); r.status != 200 || r.body != "one foo" {
+		t.Fatalf("the same user's other token: %d %q", r.status, r.body)
+	}
+	var counts struct {
+		Admin struct{ Entries int } `json:"admin"`
+	}
+	if admin(t, "GET", adminRevocationsPath, &counts) != 200 || counts.Admin.Entries != 1 {
+		t.Fatalf("GET: %+v", counts)
+	}
+
+	// A reload keeps the list: it is the process's.
+	startCaddy(t, fmt.Sprintf(":%d {\n\tjwt_user {\n\t\tsecret %s\n\t\tusers_file %s\n\t}\n\trespond ok\n}", httpPort, testSecret, users))
+	if r := get(t, tc, "GET", "/", c); r.status != 401 {
+		t.Fatalf("after a reload: %d %q", r.status, r.body)
+	}
+
+	var removed struct{ Removed int }
+	if admin(t, "DELETE", adminRevocationsPath+"/admin-c", &removed) != 200 || removed.Removed != 1 {
+		t.Fatalf("DELETE: %+v", removed)
+	}
+	if r := get(t, tc, "GET", "/", c); r.status != 200 {
+		t.Fatalf("after the DELETE: %d %q", r.status, r.body)
+	}
+
+	// Refused: no exp, no jti, not JSON, a GET of one jti.
+	for _, body := range []string{`{"jti":"x"}`, `{"exp":1}`, `{"jti":"","exp":1}`, `nope`, `{"jti":"x","exp":"1"}`} {
+		if status := adminPost(t, adminRevocationsPath, body); status != 400 {
+			t.Errorf("POST %s: %d", body, status)
+		}
+	}
+	if status := admin(t, "GET", adminRevocationsPath+"/x", nil); status != 405 {
+		t.Errorf("GET one: %d", status)
+	}
+}
+
+func adminPost(t *testing.T, path, body string) int {
+	t.Helper()
+	resp, err := http.Post(adminURL+path, "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func readString(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
