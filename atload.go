@@ -151,8 +151,14 @@ func (h *Handler) resolvedChecks() (*Handler, error) {
 			if err != nil {
 				return nil, err
 			}
-			if c.Claims[resolved], err = resolveAllAtLoad("claim "+name, values); err != nil {
-				return nil, err
+			// A whole {jwt.user.*} value is compared after the user loads.
+			for _, v := range values {
+				if _, ok := userPlaceholder(v); !ok {
+					if v, err = resolveAtLoad("claim "+name, v); err != nil {
+						return nil, err
+					}
+				}
+				c.Claims[resolved] = append(c.Claims[resolved], v)
 			}
 		}
 	}

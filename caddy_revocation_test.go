@@ -184,3 +184,59 @@ func readString(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestRevokeIssuedBeforeUsersFileEdited: revoke_issued_before and a
+// {jwt.user.*} claim value, the users file edited while Caddy runs.
+func TestRevokeIssuedBeforeUsersFileEdited(t *testing.T) {
+	defer setPoll(20 * time.Millisecond)()
+	now := time.Now().Unix()
+	users := usersFile(t, `{"foo": {"ver": 1}, "bar": {"ver": 1}}`)
+	tc := startCaddy(t, fmt.Sprintf(`
+:%d {
+	jwt_user {
+		secret %s
+		users_file %s
+		revoke_issued_before {jwt.user.tokens_valid_after}
+		claim ver {jwt.user.ver}
+	}
+	respond "{jwt.identity}"
+}`, httpPort, testSecret, users))
+	issued := func(sub string, iat int64, ver int) string {
+		c := claimsFor(sub)
+		c["iat"], c["ver"] = iat, ver
+		return bearer(hs256(t, c))
+	}
+	old, atCut, bar := issued("foo", now-100, 1), issued("foo", now-50, 1), issued("bar", now-100, 1)
+	for _, tok := range []string{old, atCut, bar} {
+		if r := get(t, tc, "GET", "/", tok); r.status != 200 {
+			t.Fatalf("before the edit: %d %q", r.status, r.body)
+		}
+	}
+
+	// foo logs out everywhere at now-50: older tokens are revoked, the one
+	// issued at the cut-off and bar's pass.
+	writeFile(t, users, fmt.Sprintf(`{"foo": {"ver": 1, "tokens_valid_after": %d}, "bar": {"ver": 1}}`, now-50))
+	eventually(t, "the cut-off", func() bool { return get(t, tc, "GET", "/", old).status == 401 })
+	if r := get(t, tc, "GET", "/", old); r.body != `{"msg":"Token has been revoked"}` {
+		t.Fatalf("an older token: %d %q", r.status, r.body)
+	}
+	for _, tok := range []string{atCut, bar} {
+		if r := get(t, tc, "GET", "/", tok); r.status != 200 {
+			t.Fatalf("after the cut-off: %d %q", r.status, r.body)
+		}
+	}
+
+	// The same cut-off as RFC 3339, and bar's token version bumped.
+	cut := time.Unix(now-50, 0).UTC().Format(time.RFC3339)
+	writeFile(t, users, fmt.Sprintf(`{"foo": {"ver": 1, "tokens_valid_after": %q}, "bar": {"ver": 2}}`, cut))
+	eventually(t, "the new version", func() bool { return get(t, tc, "GET", "/", bar).status == 401 })
+	if r := get(t, tc, "GET", "/", bar); r.body != `{"msg":"Invalid claim \"ver\""}` {
+		t.Fatalf("an old version: %d %q", r.status, r.body)
+	}
+	if r := get(t, tc, "GET", "/", issued("bar", now, 2)); r.status != 200 {
+		t.Fatalf("the new version: %d %q", r.status, r.body)
+	}
+	if get(t, tc, "GET", "/", old).status != 401 || get(t, tc, "GET", "/", atCut).status != 200 {
+		t.Fatal("the RFC 3339 cut-off")
+	}
+}

@@ -46,6 +46,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		identity_claim <name>
 //		max_token_size <bytes>
 //		revoked_tokens file <path>
+//		revoke_issued_before <{jwt.user.*}>
 //		users_file <path> [<key-field>]
 //		users_url <url-template> {
 //			header <field> <value>
@@ -159,6 +160,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			h.OnExpiredToken, err = parseResponse(d)
 		case "on_load_failure":
 			h.OnLoadFailure, err = parseResponse(d)
+		case "revoke_issued_before":
+			h.RevokeIssuedBefore, err = oneArg(d)
 		case "revoked_tokens":
 			h.RevokedTokens, err = parseRevokedTokensDirective(d)
 		case "on_revoked_token":

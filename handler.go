@@ -70,6 +70,12 @@ type Handler struct {
 	// contain one), e.g. {"type": ["access"]} refuses flask-jwt-extended's
 	// refresh tokens. A null claim is present and equals no value: Invalid
 	// claim "<name>". Refused at load: a claim with no values.
+	//
+	// A value that is one whole {jwt.user.<path>} placeholder is the loaded
+	// user's field, e.g. {"ver": ["{jwt.user.token_version}"]}: that claim's
+	// rule is checked after the user loads (strings, numbers and booleans
+	// compare as text; a user without the field matches nothing, so the
+	// token is refused with Invalid claim "<name>").
 	Claims map[string][]string `json:"claims,omitempty"`
 	// The claim that names the user (flask-jwt-extended's
 	// JWT_IDENTITY_CLAIM): a non-empty string or a whole number; absent is
@@ -80,6 +86,17 @@ type Handler struct {
 	// posted to the admin API (POST /jwt-user/revocations) apply to every
 	// jwt_user handler, with this setting or without.
 	RevokedTokens *RevokedTokens `json:"revoked_tokens,omitempty"`
+	// Revokes every token of a user issued before a time the loaded user
+	// holds: one {jwt.user.<path>} placeholder naming a field that is a
+	// NumericDate (seconds since the epoch) or an RFC 3339 time, e.g.
+	// {jwt.user.tokens_valid_after}, set when the user logs out everywhere
+	// or changes a password. A token whose iat is earlier gets the
+	// on_revoked_token response; one issued exactly at the cut-off passes.
+	// A user without the field (or with null) is not affected; a field of
+	// another type, or a token without iat while the field is set, is
+	// refused as revoked (failing closed). Checked after the user loads.
+	// Refused at load: anything but one whole {jwt.user.*} placeholder.
+	RevokeIssuedBefore string `json:"revoke_issued_before,omitempty"`
 	// Longest token accepted, in bytes; a longer one is an invalid token.
 	// Default: 8192. Refused at load: negative or over 1GiB.
 	MaxTokenSize int `json:"max_token_size,omitempty"`
@@ -154,6 +171,7 @@ type Handler struct {
 	cache       *cachedStore
 	responses   [numFailureKinds]*response
 	revocations revocationCheck
+	userChecks  *userChecks // nil when no check compares with the user
 	logger      *zap.Logger
 	// now is the clock; a seam for tests.
 	now func() time.Time
@@ -219,6 +237,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, repl, st, &failure{kind: loadFailure, reason: "Error loading the user " + tok.identity})
 	case err != nil:
 		return h.refuse(w, r, repl, st, errStoreUnavailable)
+	}
+
+	// The checks that compare the token with the user.
+	if h.userChecks != nil {
+		if f := h.userChecks.check(tok, user.text); f != nil {
+			return h.refuse(w, r, repl, st, f)
+		}
 	}
 
 	// Placeholders: from here {jwt.user.*} and {http.auth.user.id} resolve.

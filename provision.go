@@ -57,6 +57,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.verifier, err = cfg.newVerifier(mod.(KeySource)); err != nil {
 		return err
 	}
+	if h.userChecks, err = cfg.newUserChecks(); err != nil {
+		return err
+	}
 	for kind, cfg := range h.responseConfigs() {
 		if h.responses[kind], err = compileResponse(failureKind(kind), cfg); err != nil {
 			return fmt.Errorf("%s: %v", responseDirectives[kind], err)
@@ -115,6 +118,9 @@ func (h *Handler) newVerifier(keys KeySource) (*verifier, error) {
 		values := h.Claims[name]
 		if len(values) == 0 {
 			return nil, fmt.Errorf("claim %s: give at least one value", name)
+		}
+		if hasUserValue(values) {
+			continue // userChecks compares it once the user is loaded
 		}
 		v.claims = append(v.claims, claimRule{name: name, values: values})
 		names = append(names, name)
