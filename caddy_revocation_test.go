@@ -110,11 +110,8 @@ func TestRevokedTokensFileRefusedAtLoad(t *testing.T) {
 func TestRevocationsAdminAPI(t *testing.T) {
 	users := usersFile(t, seedUsers)
 	// Two handlers, neither naming revoked_tokens.
-	route := func(name, extra string) string {
-		return fmt.Sprintf("route /%s {\n jwt_user {\n secret %s\n users_file %s\n %s\n }\n respond \"%s {jwt.identity}\"\n}\n",
-			name, testSecret, users, extra, name)
-	}
-	tc := startCaddy(t, fmt.Sprintf(":%d {\n%s%s}", httpPort, route("one", ""), route("two", `on_revoked_token 403 "gone {jwt.identity}"`)))
+	tc := startCaddy(t, fmt.Sprintf(":%d {\n%s%s}", httpPort, userRoute("one", users, ""),
+		userRoute("two", users, `on_revoked_token 403 "gone {jwt.identity}"`)))
 	exp := time.Now().Unix() + 900
 	c, d := bearer(hs256(t, withJTI("foo", "admin-c"))), bearer(hs256(t, withJTI("foo", "admin-d")))
 	t.Cleanup(func() { adminRevocations.unrevoke("admin-c") })
@@ -164,6 +161,13 @@ func TestRevocationsAdminAPI(t *testing.T) {
 	if status := admin(t, "GET", adminRevocationsPath+"/x", nil); status != 405 {
 		t.Errorf("GET one: %d", status)
 	}
+}
+
+// userRoute is a route /<name> whose jwt_user has testSecret, the users
+// file and the extra subdirectives; it answers "<name> {jwt.identity}".
+func userRoute(name, users, extra string) string {
+	return fmt.Sprintf("route /%s {\n jwt_user {\n secret %s\n users_file %s\n %s\n }\n respond \"%s {jwt.identity}\"\n}\n",
+		name, testSecret, users, extra, name)
 }
 
 func adminPost(t *testing.T, path, body string) int {

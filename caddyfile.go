@@ -64,6 +64,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		cache_not_found_ttl <duration>
 //		stale_if_error <duration>
 //		cache_size <entries>
+//		require_fresh
 //		optional
 //		strip_headers <field...>
 //		on_missing_token <status> [<body>] [{ header <field> <value> }]
@@ -72,6 +73,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		on_load_failure  <status> [<body>] [{ header <field> <value> }]
 //		on_store_error   <status> [<body>] [{ header <field> <value> }]
 //		on_revoked_token <status> [<body>] [{ header <field> <value> }]
+//		on_fresh_required <status> [<body>] [{ header <field> <value> }]
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the directive's name
@@ -143,6 +145,11 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 					return d.Errf("cache_size: %q is not a number of entries", v)
 				}
 			}
+		case "require_fresh":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.RequireFresh = true
 		case "optional":
 			if d.NextArg() {
 				return d.ArgErr()
@@ -152,24 +159,16 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			var v []string
 			v, err = someArgs(d)
 			h.StripHeaders = append(h.StripHeaders, v...)
-		case "on_missing_token":
-			h.OnMissingToken, err = parseResponse(d)
-		case "on_invalid_token":
-			h.OnInvalidToken, err = parseResponse(d)
-		case "on_expired_token":
-			h.OnExpiredToken, err = parseResponse(d)
-		case "on_load_failure":
-			h.OnLoadFailure, err = parseResponse(d)
 		case "revoke_issued_before":
 			h.RevokeIssuedBefore, err = oneArg(d)
 		case "revoked_tokens":
 			h.RevokedTokens, err = parseRevokedTokensDirective(d)
-		case "on_revoked_token":
-			h.OnRevokedToken, err = parseResponse(d)
-		case "on_store_error":
-			h.OnStoreError, err = parseResponse(d)
 		default:
-			return d.Errf("unknown subdirective %q", sub)
+			field := h.responseField(sub)
+			if field == nil {
+				return d.Errf("unknown subdirective %q", sub)
+			}
+			*field, err = parseResponse(d)
 		}
 		if err != nil {
 			return err

@@ -10,18 +10,20 @@ const (
 	loadFailure
 	storeError
 	revokedToken
+	freshRequired
 	numFailureKinds
 )
 
 // responseDirectives names each kind's response, as the Caddyfile and the
 // JSON config call it.
 var responseDirectives = [numFailureKinds]string{
-	missingToken: "on_missing_token",
-	invalidToken: "on_invalid_token",
-	expiredToken: "on_expired_token",
-	loadFailure:  "on_load_failure",
-	storeError:   "on_store_error",
-	revokedToken: "on_revoked_token",
+	missingToken:  "on_missing_token",
+	invalidToken:  "on_invalid_token",
+	expiredToken:  "on_expired_token",
+	loadFailure:   "on_load_failure",
+	storeError:    "on_store_error",
+	revokedToken:  "on_revoked_token",
+	freshRequired: "on_fresh_required",
 }
 
 // failure is why a request is refused; reason becomes {jwt.error}. Reasons

@@ -97,6 +97,12 @@ type Handler struct {
 	// refused as revoked (failing closed). Checked after the user loads.
 	// Refused at load: anything but one whole {jwt.user.*} placeholder.
 	RevokeIssuedBefore string `json:"revoke_issued_before,omitempty"`
+	// Only fresh tokens pass, as flask-jwt-extended's
+	// jwt_required(fresh=True): the fresh claim must be true, or a
+	// NumericDate still in the future. A token without it, or with false,
+	// null or another value, gets the on_fresh_required response. Checked
+	// on every request after revocation and before the user loads.
+	RequireFresh bool `json:"require_fresh,omitempty"`
 	// Longest token accepted, in bytes; a longer one is an invalid token.
 	// Default: 8192. Refused at load: negative or over 1GiB.
 	MaxTokenSize int `json:"max_token_size,omitempty"`
@@ -161,6 +167,11 @@ type Handler struct {
 	// and {jwt.claims.*} are set: the signature was good.
 	OnRevokedToken *Response `json:"on_revoked_token,omitempty"`
 
+	// When require_fresh is set and the token is not fresh. Default: 401
+	// {"msg":"Fresh token required"}, with WWW-Authenticate: Bearer
+	// error="invalid_token". {jwt.identity} and {jwt.claims.*} are set.
+	OnFreshRequired *Response `json:"on_fresh_required,omitempty"`
+
 	// strip is StripHeaders in canonical form, deleted per request.
 	strip     []string
 	extractor *extractor
@@ -186,7 +197,7 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 }
 
 // ServeHTTP runs one request, in the contract's order: strip_headers →
-// extract → verify → identity → revoked → load → placeholders → next
+// extract → verify → identity → revoked → fresh → load → placeholders → next
 // handler. The first failure answers and stops the request; nothing refused
 // reaches the next handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
@@ -225,6 +236,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	// its blocklist before loading the user.
 	if h.revocations.revoked(tok, h.now) {
 		return h.refuse(w, r, repl, st, errRevoked)
+	}
+
+	// Fresh: after revocation, before the load, as flask-jwt-extended.
+	if h.RequireFresh && !isFresh(tok, h.now()) {
+		return h.refuse(w, r, repl, st, errNotFresh)
 	}
 
 	// Load.

@@ -28,19 +28,21 @@ const (
 	outcomeStoreError
 	outcomeAnonymous
 	outcomeRevoked
+	outcomeNotFresh
 	numOutcomes
 )
 
-var outcomeNames = [numOutcomes]string{"ok", "missing", "invalid", "expired", "not_found", "store_error", "optional_anonymous", "revoked"}
+var outcomeNames = [numOutcomes]string{"ok", "missing", "invalid", "expired", "not_found", "store_error", "optional_anonymous", "revoked", "not_fresh"}
 
 // outcomeOf maps a failure to its outcome.
 var outcomeOf = [numFailureKinds]outcome{
-	missingToken: outcomeMissing,
-	invalidToken: outcomeInvalid,
-	expiredToken: outcomeExpired,
-	loadFailure:  outcomeNotFound,
-	storeError:   outcomeStoreError,
-	revokedToken: outcomeRevoked,
+	missingToken:  outcomeMissing,
+	invalidToken:  outcomeInvalid,
+	expiredToken:  outcomeExpired,
+	loadFailure:   outcomeNotFound,
+	storeError:    outcomeStoreError,
+	revokedToken:  outcomeRevoked,
+	freshRequired: outcomeNotFresh,
 }
 
 // counterOpts names a counter in the module's namespace.

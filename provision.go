@@ -207,12 +207,33 @@ func (h *Handler) Cleanup() error {
 }
 
 func (h *Handler) responseConfigs() [numFailureKinds]*Response {
-	return [numFailureKinds]*Response{
-		missingToken: h.OnMissingToken,
-		invalidToken: h.OnInvalidToken,
-		expiredToken: h.OnExpiredToken,
-		loadFailure:  h.OnLoadFailure,
-		storeError:   h.OnStoreError,
-		revokedToken: h.OnRevokedToken,
+	var out [numFailureKinds]*Response
+	for kind, field := range h.responseFields() {
+		out[kind] = *field
+	}
+	return out
+}
+
+// responseField is the field of the on_* subdirective name; nil for any
+// other name.
+func (h *Handler) responseField(name string) **Response {
+	for kind, directive := range responseDirectives {
+		if directive == name {
+			return h.responseFields()[kind]
+		}
+	}
+	return nil
+}
+
+// responseFields are the on_* fields, by kind.
+func (h *Handler) responseFields() [numFailureKinds]**Response {
+	return [numFailureKinds]**Response{
+		missingToken:  &h.OnMissingToken,
+		invalidToken:  &h.OnInvalidToken,
+		expiredToken:  &h.OnExpiredToken,
+		loadFailure:   &h.OnLoadFailure,
+		storeError:    &h.OnStoreError,
+		revokedToken:  &h.OnRevokedToken,
+		freshRequired: &h.OnFreshRequired,
 	}
 }

@@ -33,12 +33,13 @@ type Response struct {
 const defaultBody = `{"msg":"{jwt.error}"}`
 
 var defaultStatus = [numFailureKinds]int{
-	missingToken: http.StatusUnauthorized,
-	invalidToken: http.StatusUnauthorized,
-	expiredToken: http.StatusUnauthorized,
-	loadFailure:  http.StatusUnauthorized,
-	storeError:   http.StatusServiceUnavailable,
-	revokedToken: http.StatusUnauthorized,
+	missingToken:  http.StatusUnauthorized,
+	invalidToken:  http.StatusUnauthorized,
+	expiredToken:  http.StatusUnauthorized,
+	loadFailure:   http.StatusUnauthorized,
+	storeError:    http.StatusServiceUnavailable,
+	revokedToken:  http.StatusUnauthorized,
+	freshRequired: http.StatusUnauthorized,
 }
 
 // response is a Response compiled at provision.
