@@ -64,6 +64,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		cache_not_found_ttl <duration>
 //		stale_if_error <duration>
 //		cache_size <entries>
+//		token_type <access|refresh>
 //		require_fresh
 //		optional
 //		strip_headers <field...>
@@ -145,6 +146,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 					return d.Errf("cache_size: %q is not a number of entries", v)
 				}
 			}
+		case "token_type":
+			h.TokenType, err = oneArg(d)
 		case "require_fresh":
 			if d.NextArg() {
 				return d.ArgErr()

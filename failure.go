@@ -31,6 +31,9 @@ var responseDirectives = [numFailureKinds]string{
 type failure struct {
 	kind   failureKind
 	reason string
+	// outcome, when set, counts the failure apart from its kind's outcome
+	// (a wrong token type is an invalid token, counted as wrong_type).
+	outcome outcome
 }
 
 func (f *failure) Error() string { return f.reason }

@@ -103,6 +103,14 @@ type Handler struct {
 	// null or another value, gets the on_fresh_required response. Checked
 	// on every request after revocation and before the user loads.
 	RequireFresh bool `json:"require_fresh,omitempty"`
+	// The kind of token accepted, flask-jwt-extended's type claim: access
+	// (jwt_required()) refuses a token whose type is "refresh" with the
+	// invalid-token reason "Only non-refresh tokens are allowed", a token
+	// without type counting as access; refresh (jwt_required(refresh=True))
+	// refuses every token whose type is not "refresh": "Only refresh tokens
+	// are allowed". Default: either kind passes. Refused at load: any other
+	// value.
+	TokenType string `json:"token_type,omitempty"`
 	// Longest token accepted, in bytes; a longer one is an invalid token.
 	// Default: 8192. Refused at load: negative or over 1GiB.
 	MaxTokenSize int `json:"max_token_size,omitempty"`
@@ -274,7 +282,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // refuse answers with the response configured for f.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, st *requestState, f *failure) error {
 	st.reason = f.reason
-	requestsBy[outcomeOf[f.kind]].Inc()
+	o := outcomeOf[f.kind]
+	if f.outcome != outcomeOK {
+		o = f.outcome
+	}
+	requestsBy[o].Inc()
 	if c := h.logger.Check(zap.DebugLevel, "request refused"); c != nil {
 		c.Write(zap.String("kind", responseDirectives[f.kind]), zap.String("reason", f.reason),
 			zap.String("remote_ip", r.RemoteAddr))

@@ -29,10 +29,11 @@ const (
 	outcomeAnonymous
 	outcomeRevoked
 	outcomeNotFresh
+	outcomeWrongType
 	numOutcomes
 )
 
-var outcomeNames = [numOutcomes]string{"ok", "missing", "invalid", "expired", "not_found", "store_error", "optional_anonymous", "revoked", "not_fresh"}
+var outcomeNames = [numOutcomes]string{"ok", "missing", "invalid", "expired", "not_found", "store_error", "optional_anonymous", "revoked", "not_fresh", "wrong_type"}
 
 // outcomeOf maps a failure to its outcome.
 var outcomeOf = [numFailureKinds]outcome{

@@ -100,6 +100,9 @@ func (h *Handler) newVerifier(keys KeySource) (*verifier, error) {
 	for _, alg := range algs {
 		v.methods[alg] = signingMethods[alg]
 	}
+	if v.tokenType, err = tokenTypeSetting(h.TokenType); err != nil {
+		return nil, err
+	}
 	if v.identityClaim == "" {
 		v.identityClaim = "sub"
 	}

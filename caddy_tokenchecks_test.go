@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Fresh tokens through a real Caddy. Real-Caddy tests never run in
+// Fresh tokens and token types through a real Caddy. Real-Caddy tests never run in
 // parallel: see caddy_helpers_test.go.
 
 // TestRequireFresh: only a fresh token reaches the route; a NumericDate
@@ -52,4 +52,47 @@ func TestRequireFresh(t *testing.T) {
 		t.Fatalf("fresh for a second: %d %q", r.status, r.body)
 	}
 	eventually(t, "the token to go stale", func() bool { return get(t, tc, "GET", "/default", soon).status == 401 })
+}
+
+// TestTokenType: access routes refuse refresh tokens, refresh routes every
+// other token, through on_invalid_token; counted as wrong_type.
+func TestTokenType(t *testing.T) {
+	users := usersFile(t, seedUsers)
+	tc := startCaddy(t, fmt.Sprintf(":%d {\n%s%s%s}", httpPort, userRoute("access", users, "token_type access"),
+		userRoute("refresh", users, "token_type refresh"), userRoute("either", users, "")))
+	typed := func(typ any) string {
+		c := claimsFor("foo")
+		delete(c, "type")
+		if typ != nil {
+			c["type"] = typ
+		}
+		return bearer(hs256(t, c))
+	}
+	access, refresh, untyped := typed("access"), typed("refresh"), typed(nil)
+	before := scrape(t)[`caddy_jwt_user_requests_total{outcome="wrong_type"}`]
+	for _, c := range []struct {
+		path, tok string
+		status    int
+		body      string
+	}{
+		{"/access", access, 200, "access foo"},
+		{"/access", untyped, 200, "access foo"},
+		{"/access", refresh, 401, `{"msg":"Only non-refresh tokens are allowed"}`},
+		{"/refresh", refresh, 200, "refresh foo"},
+		{"/refresh", access, 401, `{"msg":"Only refresh tokens are allowed"}`},
+		{"/refresh", untyped, 401, `{"msg":"Only refresh tokens are allowed"}`},
+		{"/either", refresh, 200, "either foo"},
+		{"/either", access, 200, "either foo"},
+	} {
+		r := get(t, tc, "GET", c.path, c.tok)
+		if r.status != c.status || r.body != c.body {
+			t.Errorf("%s: %d %q, want %d %q", c.path, r.status, r.body, c.status, c.body)
+		}
+		if r.status == 401 && r.header.Get("WWW-Authenticate") != `Bearer error="invalid_token"` {
+			t.Errorf("%s: challenge %q", c.path, r.header.Get("WWW-Authenticate"))
+		}
+	}
+	if n := scrape(t)[`caddy_jwt_user_requests_total{outcome="wrong_type"}`]; n != before+3 {
+		t.Fatalf("wrong_type counted %v, want 3", n-before)
+	}
 }
