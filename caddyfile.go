@@ -65,6 +65,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		stale_if_error <duration>
 //		cache_size <entries>
 //		token_type <access|refresh>
+//		csrf on|off
+//		csrf_methods <method...>
+//		csrf_header <field>
 //		require_fresh
 //		optional
 //		strip_headers <field...>
@@ -75,6 +78,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		on_store_error   <status> [<body>] [{ header <field> <value> }]
 //		on_revoked_token <status> [<body>] [{ header <field> <value> }]
 //		on_fresh_required <status> [<body>] [{ header <field> <value> }]
+//		on_csrf_failure <status> [<body>] [{ header <field> <value> }]
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the directive's name
@@ -148,6 +152,19 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "token_type":
 			h.TokenType, err = oneArg(d)
+		case "csrf":
+			var v string
+			if v, err = oneArg(d); err == nil {
+				if v != "on" && v != "off" {
+					return d.Errf("csrf: %q is neither on nor off", v)
+				}
+				on := v == "on"
+				h.CSRF = &on
+			}
+		case "csrf_methods":
+			h.CSRFMethods, err = someArgs(d)
+		case "csrf_header":
+			h.CSRFHeader, err = oneArg(d)
 		case "require_fresh":
 			if d.NextArg() {
 				return d.ArgErr()

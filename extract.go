@@ -103,15 +103,21 @@ func newExtractor(sources []TokenSource) (*extractor, error) {
 // source holds a token, invalid when the first source holding one holds it
 // badly (the scheme and nothing usable after it, or the field repeated).
 func (e *extractor) extract(r *http.Request) (string, *failure) {
+	tok, _, f := e.extractFrom(r)
+	return tok, f
+}
+
+// extractFrom is extract, also naming the source the token came from.
+func (e *extractor) extractFrom(r *http.Request) (string, *tokenSource, *failure) {
 	var schemeMissing []string
 	for i := range e.sources {
 		s := &e.sources[i]
 		tok, f, wrongScheme := s.read(r)
 		if f != nil {
-			return "", f
+			return "", nil, f
 		}
 		if tok != "" {
-			return tok, nil
+			return tok, s, nil
 		}
 		if wrongScheme {
 			if schemeMissing == nil {
@@ -121,9 +127,9 @@ func (e *extractor) extract(r *http.Request) (string, *failure) {
 		}
 	}
 	if schemeMissing == nil {
-		return "", e.missing
+		return "", nil, e.missing
 	}
-	return "", e.missingWith(schemeMissing)
+	return "", nil, e.missingWith(schemeMissing)
 }
 
 // missingWith builds the missing-token failure when some header was present

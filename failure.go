@@ -11,6 +11,7 @@ const (
 	storeError
 	revokedToken
 	freshRequired
+	csrfFailure
 	numFailureKinds
 )
 
@@ -24,6 +25,7 @@ var responseDirectives = [numFailureKinds]string{
 	storeError:    "on_store_error",
 	revokedToken:  "on_revoked_token",
 	freshRequired: "on_fresh_required",
+	csrfFailure:   "on_csrf_failure",
 }
 
 // failure is why a request is refused; reason becomes {jwt.error}. Reasons

@@ -111,6 +111,23 @@ type Handler struct {
 	// are allowed". Default: either kind passes. Refused at load: any other
 	// value.
 	TokenType string `json:"token_type,omitempty"`
+	// CSRF double submit for a token read from a cookie, as
+	// flask-jwt-extended's JWT_COOKIE_CSRF_PROTECT: on requests of
+	// CSRFMethods, the CSRFHeader field must equal the token's csrf claim
+	// (compared in constant time). Missing field: on_csrf_failure with
+	// "Missing CSRF token", answered before the token is verified; another
+	// value: "CSRF double submit tokens do not match"; a cookie token
+	// without csrf: the invalid token "Missing claim: csrf". A token from a
+	// header or the query is never checked. Default: on when a cookie
+	// source is configured. Refused at load: true with no cookie source.
+	CSRF *bool `json:"csrf,omitempty"`
+	// The methods CSRF covers, upper-cased. Default: POST, PUT, PATCH,
+	// DELETE. Global placeholders are resolved at load; any other is
+	// refused.
+	CSRFMethods []string `json:"csrf_methods,omitempty"`
+	// The header field carrying the CSRF value. Default: X-CSRF-TOKEN.
+	// Global placeholders are resolved at load; any other is refused.
+	CSRFHeader string `json:"csrf_header,omitempty"`
 	// Longest token accepted, in bytes; a longer one is an invalid token.
 	// Default: 8192. Refused at load: negative or over 1GiB.
 	MaxTokenSize int `json:"max_token_size,omitempty"`
@@ -180,6 +197,11 @@ type Handler struct {
 	// error="invalid_token". {jwt.identity} and {jwt.claims.*} are set.
 	OnFreshRequired *Response `json:"on_fresh_required,omitempty"`
 
+	// When the CSRF check fails (see CSRF): Default: 401 {"msg":"Missing
+	// CSRF token"} or {"msg":"CSRF double submit tokens do not match"},
+	// with WWW-Authenticate: Bearer error="invalid_token".
+	OnCSRFFailure *Response `json:"on_csrf_failure,omitempty"`
+
 	// strip is StripHeaders in canonical form, deleted per request.
 	strip     []string
 	extractor *extractor
@@ -191,6 +213,7 @@ type Handler struct {
 	responses   [numFailureKinds]*response
 	revocations revocationCheck
 	userChecks  *userChecks // nil when no check compares with the user
+	csrf        *csrfCheck  // nil when off
 	logger      *zap.Logger
 	// now is the clock; a seam for tests.
 	now func() time.Time
@@ -205,7 +228,8 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 }
 
 // ServeHTTP runs one request, in the contract's order: strip_headers →
-// extract → verify → identity → revoked → fresh → load → placeholders → next
+// extract → CSRF header → verify → identity → CSRF claim → revoked →
+// fresh → load → placeholders → next
 // handler. The first failure answers and stops the request; nothing refused
 // reaches the next handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
@@ -224,7 +248,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 
 	// Extract.
-	raw, f := h.extractor.extract(r)
+	raw, src, f := h.extractor.extractFrom(r)
 	if f != nil {
 		if f.kind == missingToken && h.Optional {
 			requestsBy[outcomeAnonymous].Inc()
@@ -233,11 +257,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, repl, st, f)
 	}
 
+	// CSRF, for a cookie's token: the header first, as flask-jwt-extended.
+	csrfSent := ""
+	if h.csrf.applies(r, src) {
+		if csrfSent, f = h.csrf.headerValue(r); f != nil {
+			return h.refuse(w, r, repl, st, f)
+		}
+	}
+
 	// Verify, identity included.
 	tok, f := h.verifier.verify(raw, h.now())
 	st.tok = tok // a good or an expired token only: its claims may be shown
 	if f != nil {
 		return h.refuse(w, r, repl, st, f)
+	}
+
+	// CSRF: the verified token's csrf claim must equal the header.
+	if csrfSent != "" {
+		if f := h.csrf.compare(tok, csrfSent); f != nil {
+			return h.refuse(w, r, repl, st, f)
+		}
 	}
 
 	// Revoked: before the store is asked, as flask-jwt-extended checks

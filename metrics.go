@@ -30,10 +30,11 @@ const (
 	outcomeRevoked
 	outcomeNotFresh
 	outcomeWrongType
+	outcomeCSRF
 	numOutcomes
 )
 
-var outcomeNames = [numOutcomes]string{"ok", "missing", "invalid", "expired", "not_found", "store_error", "optional_anonymous", "revoked", "not_fresh", "wrong_type"}
+var outcomeNames = [numOutcomes]string{"ok", "missing", "invalid", "expired", "not_found", "store_error", "optional_anonymous", "revoked", "not_fresh", "wrong_type", "csrf"}
 
 // outcomeOf maps a failure to its outcome.
 var outcomeOf = [numFailureKinds]outcome{
@@ -44,6 +45,7 @@ var outcomeOf = [numFailureKinds]outcome{
 	storeError:    outcomeStoreError,
 	revokedToken:  outcomeRevoked,
 	freshRequired: outcomeNotFresh,
+	csrfFailure:   outcomeCSRF,
 }
 
 // counterOpts names a counter in the module's namespace.

@@ -44,6 +44,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.extractor, err = newExtractor(cfg.From); err != nil {
 		return err
 	}
+	if h.csrf, err = cfg.newCSRFCheck(cfg.From); err != nil {
+		return err
+	}
 	if h.strip, err = stripList(h.StripHeaders); err != nil {
 		return err
 	}
@@ -238,5 +241,6 @@ func (h *Handler) responseFields() [numFailureKinds]**Response {
 		storeError:    &h.OnStoreError,
 		revokedToken:  &h.OnRevokedToken,
 		freshRequired: &h.OnFreshRequired,
+		csrfFailure:   &h.OnCSRFFailure,
 	}
 }

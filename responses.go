@@ -40,6 +40,7 @@ var defaultStatus = [numFailureKinds]int{
 	storeError:    http.StatusServiceUnavailable,
 	revokedToken:  http.StatusUnauthorized,
 	freshRequired: http.StatusUnauthorized,
+	csrfFailure:   http.StatusUnauthorized,
 }
 
 // response is a Response compiled at provision.
