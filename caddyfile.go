@@ -33,6 +33,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		from header <field> [<scheme>]
 //		from cookie <name>
 //		from query <name>
+//		from json [<key>]
+//		max_body <bytes>
 //		secret <value>
 //		public_key <pem-file>
 //		jwks <url> [<refresh-interval>]
@@ -123,6 +125,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.parseClaim(d)
 		case "identity_claim":
 			h.IdentityClaim, err = oneArg(d)
+		case "max_body":
+			h.MaxBody, err = sizeArg(d)
 		case "max_token_size":
 			h.MaxTokenSize, err = sizeArg(d)
 		case "users_file", "users_url", "users_sql", "store":
@@ -257,11 +261,12 @@ func sizeArg(d *caddyfile.Dispenser) (int, error) {
 }
 
 func (h *Handler) parseFrom(d *caddyfile.Dispenser) error {
-	args := d.RemainingArgs()
-	if len(args) < 2 {
+	args := append(d.RemainingArgs(), "")
+	if len(args) < 2 || args[1] == "" && args[0] != "json" {
 		return d.ArgErr()
 	}
 	src := TokenSource{Source: args[0], Name: args[1]}
+	args = args[:len(args)-1]
 	switch args[0] {
 	case "header":
 		if len(args) > 3 {
@@ -274,8 +279,12 @@ func (h *Handler) parseFrom(d *caddyfile.Dispenser) error {
 		if len(args) != 2 {
 			return d.ArgErr()
 		}
+	case "json":
+		if len(args) > 2 {
+			return d.ArgErr()
+		}
 	default:
-		return d.Errf("from: unknown source %q (want header, cookie or query)", args[0])
+		return d.Errf("from: unknown source %q (want header, cookie, query or json)", args[0])
 	}
 	h.From = append(h.From, src)
 	return nil

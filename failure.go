@@ -12,6 +12,7 @@ const (
 	revokedToken
 	freshRequired
 	csrfFailure
+	bodyTooLarge
 	numFailureKinds
 )
 
@@ -26,6 +27,7 @@ var responseDirectives = [numFailureKinds]string{
 	revokedToken:  "on_revoked_token",
 	freshRequired: "on_fresh_required",
 	csrfFailure:   "on_csrf_failure",
+	bodyTooLarge:  "body_too_large", // a fixed response: no setting
 }
 
 // failure is why a request is refused; reason becomes {jwt.error}. Reasons

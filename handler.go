@@ -128,6 +128,12 @@ type Handler struct {
 	// The header field carrying the CSRF value. Default: X-CSRF-TOKEN.
 	// Global placeholders are resolved at load; any other is refused.
 	CSRFHeader string `json:"csrf_header,omitempty"`
+	// The most bytes of a request body the JSON body source (from json)
+	// reads. Default: 65536 (64KiB; a body of exactly that many passes). A
+	// longer application/json body is answered 413 {"msg":"Request body too
+	// large"}, a fixed response, before any token is read. Refused at load:
+	// set without a json source, negative, or over 1GiB.
+	MaxBody int `json:"max_body,omitempty"`
 	// Longest token accepted, in bytes; a longer one is an invalid token.
 	// Default: 8192. Refused at load: negative or over 1GiB.
 	MaxTokenSize int `json:"max_token_size,omitempty"`

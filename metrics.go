@@ -46,6 +46,7 @@ var outcomeOf = [numFailureKinds]outcome{
 	revokedToken:  outcomeRevoked,
 	freshRequired: outcomeNotFresh,
 	csrfFailure:   outcomeCSRF,
+	bodyTooLarge:  outcomeMissing,
 }
 
 // counterOpts names a counter in the module's namespace.

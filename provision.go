@@ -44,6 +44,9 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.extractor, err = newExtractor(cfg.From); err != nil {
 		return err
 	}
+	if err = h.extractor.setMaxBody(h.MaxBody, cfg.From); err != nil {
+		return err
+	}
 	if h.csrf, err = cfg.newCSRFCheck(cfg.From); err != nil {
 		return err
 	}
@@ -215,7 +218,9 @@ func (h *Handler) Cleanup() error {
 func (h *Handler) responseConfigs() [numFailureKinds]*Response {
 	var out [numFailureKinds]*Response
 	for kind, field := range h.responseFields() {
-		out[kind] = *field
+		if field != nil {
+			out[kind] = *field
+		}
 	}
 	return out
 }
@@ -225,7 +230,7 @@ func (h *Handler) responseConfigs() [numFailureKinds]*Response {
 func (h *Handler) responseField(name string) **Response {
 	for kind, directive := range responseDirectives {
 		if directive == name {
-			return h.responseFields()[kind]
+			return h.responseFields()[kind] // nil for a fixed response
 		}
 	}
 	return nil

@@ -41,6 +41,7 @@ var defaultStatus = [numFailureKinds]int{
 	revokedToken:  http.StatusUnauthorized,
 	freshRequired: http.StatusUnauthorized,
 	csrfFailure:   http.StatusUnauthorized,
+	bodyTooLarge:  http.StatusRequestEntityTooLarge,
 }
 
 // response is a Response compiled at provision.
