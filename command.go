@@ -98,6 +98,11 @@ token flags:
 				Long: `Checks a token (the argument, or stdin) against the first jwt_user
 handler of the configuration: prints the token's header and claims and exits
 0, or prints why it is refused (the reason a request would get) and exits 1.
+It prints whether the token is fresh, and refuses a token whose jti is in
+the revoked_tokens file or that require_fresh refuses. Revocations posted
+to a running Caddy's admin API, revoke_issued_before and {jwt.user.*} claim
+values are not checked here: they need the running Caddy or the user
+(lookup shows the user).
 The signature and the key are never printed.`,
 				Args: cobra.MaximumNArgs(1),
 			}, func(cmd *cobra.Command, h *Handler, args []string) (int, error) {
