@@ -46,7 +46,7 @@ var outcomeOf = [numFailureKinds]outcome{
 	revokedToken:  outcomeRevoked,
 	freshRequired: outcomeNotFresh,
 	csrfFailure:   outcomeCSRF,
-	bodyTooLarge:  outcomeMissing,
+	bodyTooLarge:  outcomeMissing, // no token could be read from the body
 }
 
 // counterOpts names a counter in the module's namespace.
