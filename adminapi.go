@@ -22,6 +22,8 @@ func init() {
 //	GET    /jwt-user/cache             entries and hit ratio, per store
 //	DELETE /jwt-user/cache/<identity>  forget one identity (path-escaped)
 //	DELETE /jwt-user/cache             forget everything
+//
+// and the revoked tokens (adminapi_revocations.go).
 type adminAPI struct{}
 
 // CaddyModule returns the Caddy module information.
@@ -39,6 +41,8 @@ func (a adminAPI) Routes() []caddy.AdminRoute {
 	return []caddy.AdminRoute{
 		{Pattern: adminCachePath, Handler: caddy.AdminHandlerFunc(a.serveCache)},
 		{Pattern: adminCachePath + "/", Handler: caddy.AdminHandlerFunc(a.serveCache)},
+		{Pattern: adminRevocationsPath, Handler: caddy.AdminHandlerFunc(a.serveRevocations)},
+		{Pattern: adminRevocationsPath + "/", Handler: caddy.AdminHandlerFunc(a.serveRevocations)},
 	}
 }
 

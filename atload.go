@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"path/filepath"
 	"slices"
 	"strings"
 
@@ -38,6 +39,22 @@ func resolveAtLoad(field, value string) (string, error) {
 		return "", fmt.Errorf("%s: %v: only global placeholders ({env.*}, {file.*}, {system.*}) are known when the configuration loads", field, err)
 	}
 	return out, nil
+}
+
+// resolvePathAtLoad is resolveAtLoad for a file's path, made absolute so
+// two spellings of one file share one pool entry; empty is refused.
+func resolvePathAtLoad(field, value string) (string, error) {
+	path, err := resolveAtLoad(field, value)
+	if err != nil {
+		return "", err
+	}
+	if path == "" {
+		return "", fmt.Errorf("%s: the path is empty", field)
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return path, nil
 }
 
 // resolveAllAtLoad is resolveAtLoad for each value of a list.
@@ -134,8 +151,14 @@ func (h *Handler) resolvedChecks() (*Handler, error) {
 			if err != nil {
 				return nil, err
 			}
-			if c.Claims[resolved], err = resolveAllAtLoad("claim "+name, values); err != nil {
-				return nil, err
+			// A whole {jwt.user.*} value is compared after the user loads.
+			for _, v := range values {
+				if _, ok := userPlaceholder(v); !ok {
+					if v, err = resolveAtLoad("claim "+name, v); err != nil {
+						return nil, err
+					}
+				}
+				c.Claims[resolved] = append(c.Claims[resolved], v)
 			}
 		}
 	}

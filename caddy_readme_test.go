@@ -43,9 +43,14 @@ func TestREADMECaddyfilesRun(t *testing.T) {
 	// the same. The SQLite file is the example's.
 	t.Setenv("USERS_DSN", "postgres://caddy_users:pw@127.0.0.1:1/app?sslmode=disable")
 	t.Setenv("MYSQL_USERS_DSN", "caddy_users:pw@tcp(127.0.0.1:1)/app")
+	revoked := filepath.Join(dir, "revoked.txt")
+	if err := os.WriteFile(revoked, []byte("# none yet\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	directories.Store("staff", &directory{})
 	local := strings.NewReplacer(
 		"/etc/caddy/users.json", users,
+		"/etc/caddy/revoked.txt", revoked,
 		"example-users.json", users,
 		"https://users.internal", userService.URL,
 		"https://login.example.com", idp.URL,

@@ -11,7 +11,6 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/caddyserver/caddy/v2/caddyconfig/httpcaddyfile"
 	"github.com/caddyserver/caddy/v2/modules/caddyhttp"
-	"github.com/dustin/go-humanize"
 )
 
 func init() {
@@ -33,6 +32,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		from header <field> [<scheme>]
 //		from cookie <name>
 //		from query <name>
+//		from json [<key>]
+//		max_body <bytes>
 //		secret <value>
 //		public_key <pem-file>
 //		jwks <url> [<refresh-interval>]
@@ -45,6 +46,8 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		claim <name> <value...>
 //		identity_claim <name>
 //		max_token_size <bytes>
+//		revoked_tokens file <path>
+//		revoke_issued_before <{jwt.user.*}>
 //		users_file <path> [<key-field>]
 //		users_url <url-template> {
 //			header <field> <value>
@@ -63,6 +66,11 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		stale_if_error <duration>
 //		cache_size <entries>
 //		shared_cache <backend> [<args...>] [{ ... }]
+//		token_type <access|refresh>
+//		csrf on|off
+//		csrf_methods <method...>
+//		csrf_header <field>
+//		require_fresh
 //		optional
 //		strip_headers <field...>
 //		on_missing_token <status> [<body>] [{ header <field> <value> }]
@@ -70,6 +78,9 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		on_expired_token <status> [<body>] [{ header <field> <value> }]
 //		on_load_failure  <status> [<body>] [{ header <field> <value> }]
 //		on_store_error   <status> [<body>] [{ header <field> <value> }]
+//		on_revoked_token <status> [<body>] [{ header <field> <value> }]
+//		on_fresh_required <status> [<body>] [{ header <field> <value> }]
+//		on_csrf_failure <status> [<body>] [{ header <field> <value> }]
 //	}
 func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 	d.Next() // the directive's name
@@ -114,6 +125,8 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			err = h.parseClaim(d)
 		case "identity_claim":
 			h.IdentityClaim, err = oneArg(d)
+		case "max_body":
+			h.MaxBody, err = sizeArg(d)
 		case "max_token_size":
 			h.MaxTokenSize, err = sizeArg(d)
 		case "users_file", "users_url", "users_sql", "store":
@@ -143,6 +156,26 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			}
 		case "shared_cache":
 			h.SharedCacheRaw, err = parseSharedCache(d)
+		case "token_type":
+			h.TokenType, err = oneArg(d)
+		case "csrf":
+			var v string
+			if v, err = oneArg(d); err == nil {
+				if v != "on" && v != "off" {
+					return d.Errf("csrf: %q is neither on nor off", v)
+				}
+				on := v == "on"
+				h.CSRF = &on
+			}
+		case "csrf_methods":
+			h.CSRFMethods, err = someArgs(d)
+		case "csrf_header":
+			h.CSRFHeader, err = oneArg(d)
+		case "require_fresh":
+			if d.NextArg() {
+				return d.ArgErr()
+			}
+			h.RequireFresh = true
 		case "optional":
 			if d.NextArg() {
 				return d.ArgErr()
@@ -152,18 +185,16 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			var v []string
 			v, err = someArgs(d)
 			h.StripHeaders = append(h.StripHeaders, v...)
-		case "on_missing_token":
-			h.OnMissingToken, err = parseResponse(d)
-		case "on_invalid_token":
-			h.OnInvalidToken, err = parseResponse(d)
-		case "on_expired_token":
-			h.OnExpiredToken, err = parseResponse(d)
-		case "on_load_failure":
-			h.OnLoadFailure, err = parseResponse(d)
-		case "on_store_error":
-			h.OnStoreError, err = parseResponse(d)
+		case "revoke_issued_before":
+			h.RevokeIssuedBefore, err = oneArg(d)
+		case "revoked_tokens":
+			h.RevokedTokens, err = parseRevokedTokensDirective(d)
 		default:
-			return d.Errf("unknown subdirective %q", sub)
+			field := h.responseField(sub)
+			if field == nil {
+				return d.Errf("unknown subdirective %q", sub)
+			}
+			*field, err = parseResponse(d)
 		}
 		if err != nil {
 			return err
@@ -186,57 +217,13 @@ var repeatable = map[string]bool{
 	"strip_headers": true,
 }
 
-func oneArg(d *caddyfile.Dispenser) (string, error) {
-	if !d.NextArg() {
-		return "", d.ArgErr()
-	}
-	v := d.Val()
-	if d.NextArg() {
-		return "", d.ArgErr()
-	}
-	return v, nil
-}
-
-func someArgs(d *caddyfile.Dispenser) ([]string, error) {
-	args := d.RemainingArgs()
-	if len(args) == 0 {
-		return nil, d.ArgErr()
-	}
-	return args, nil
-}
-
-func durationArg(d *caddyfile.Dispenser) (time.Duration, error) {
-	name := d.Val()
-	v, err := oneArg(d)
-	if err != nil {
-		return 0, err
-	}
-	dur, err := caddy.ParseDuration(v)
-	if err != nil {
-		return 0, d.Errf("%s: %v", name, err)
-	}
-	return dur, nil
-}
-
-func sizeArg(d *caddyfile.Dispenser) (int, error) {
-	name := d.Val()
-	v, err := oneArg(d)
-	if err != nil {
-		return 0, err
-	}
-	n, err := humanize.ParseBytes(v)
-	if err != nil || n > 1<<40 {
-		return 0, d.Errf("%s: %q is not a size in bytes (4096, 4KiB, 1MB)", name, v)
-	}
-	return int(n), nil
-}
-
 func (h *Handler) parseFrom(d *caddyfile.Dispenser) error {
-	args := d.RemainingArgs()
-	if len(args) < 2 {
+	args := append(d.RemainingArgs(), "")
+	if len(args) < 2 || args[1] == "" && args[0] != "json" {
 		return d.ArgErr()
 	}
 	src := TokenSource{Source: args[0], Name: args[1]}
+	args = args[:len(args)-1]
 	switch args[0] {
 	case "header":
 		if len(args) > 3 {
@@ -249,8 +236,12 @@ func (h *Handler) parseFrom(d *caddyfile.Dispenser) error {
 		if len(args) != 2 {
 			return d.ArgErr()
 		}
+	case "json":
+		if len(args) > 2 {
+			return d.ArgErr()
+		}
 	default:
-		return d.Errf("from: unknown source %q (want header, cookie or query)", args[0])
+		return d.Errf("from: unknown source %q (want header, cookie, query or json)", args[0])
 	}
 	h.From = append(h.From, src)
 	return nil
@@ -303,22 +294,6 @@ func parseSharedCache(d *caddyfile.Dispenser) (json.RawMessage, error) {
 	return caddyconfig.JSONModuleObject(unm, "backend", name, nil), nil
 }
 
-// guestArgs reads a guest module's own tokens when they are all on one
-// line: its name (the shortcut or the module name), then min to max
-// arguments, and no block.
-func guestArgs(d *caddyfile.Dispenser, min, max int) (name string, args []string, err error) {
-	d.Next()
-	name = d.Val()
-	args = d.RemainingArgs()
-	if len(args) < min || len(args) > max {
-		return name, nil, d.ArgErr()
-	}
-	if d.NextBlock(d.Nesting()) {
-		return name, nil, d.Errf("%s: takes no block", name)
-	}
-	return name, args, nil
-}
-
 // shortcuts name the guest module each shortcut subdirective configures.
 var shortcuts = map[string]string{
 	"secret": "secret", "public_key": "public_key", "jwks": "jwks",
@@ -354,6 +329,18 @@ func parseResponse(d *caddyfile.Dispenser) (*Response, error) {
 		resp.Headers.Add(hdr[0], hdr[1])
 	}
 	return resp, nil
+}
+
+// parseRevokedTokensDirective reads `revoked_tokens file <path>`.
+func parseRevokedTokensDirective(d *caddyfile.Dispenser) (*RevokedTokens, error) {
+	args := d.RemainingArgs()
+	if len(args) != 2 {
+		return nil, d.ArgErr()
+	}
+	if args[0] != "file" {
+		return nil, d.Errf("revoked_tokens: unknown source %q (want file)", args[0])
+	}
+	return &RevokedTokens{File: args[1]}, nil
 }
 
 // Interface guard

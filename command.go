@@ -30,8 +30,9 @@ func init() {
 		Long: `
 Tools for trying a jwt_user setup.
 
-token mints a signed token and prints it alone on one line. It sets iat,
-nbf, jti and type "access", as flask-jwt-extended's access tokens do.
+token mints a signed token and prints it alone on one line (with --csrf,
+the csrf value follows on a second line). It sets iat, nbf, jti and type
+"access", as flask-jwt-extended's access tokens do.
 verify checks a token against a configuration; lookup loads a user through
 it (see their own --help).
 
@@ -45,6 +46,9 @@ token flags:
   --claim    k=v, repeatable; v is taken as JSON when it parses, else as a
              string (--claim roles='["admin"]' --claim level=3)
   --ttl      lifetime; default 15m; 0 for a token without exp
+  --csrf     add a random csrf claim, for a token sent in a cookie, and
+             print its value on a second line: the value the CSRF header
+             (csrf_header, default X-CSRF-TOKEN) must carry
 `,
 		CobraFunc: func(cmd *cobra.Command) {
 			token := &cobra.Command{
@@ -59,12 +63,23 @@ token flags:
 					sub, _ := f.GetString("sub")
 					claims, _ := f.GetStringArray("claim")
 					ttl, _ := f.GetDuration("ttl")
-					out, err := mintToken(mintOptions{secret: secret, keyFile: keyFile, alg: alg,
-						sub: sub, claims: claims, ttl: ttl, now: time.Now()})
+					o := mintOptions{secret: secret, keyFile: keyFile, alg: alg,
+						sub: sub, claims: claims, ttl: ttl, now: time.Now()}
+					if withCSRF, _ := f.GetBool("csrf"); withCSRF {
+						var err error
+						if o.csrf, err = randomHex(); err != nil {
+							return err
+						}
+					}
+					out, err := mintToken(o)
 					if err != nil {
 						return err
 					}
 					fmt.Fprintln(cmd.OutOrStdout(), out)
+					if o.csrf != "" {
+						// The value a browser's script sends in the CSRF header.
+						fmt.Fprintln(cmd.OutOrStdout(), o.csrf)
+					}
 					return nil
 				},
 			}
@@ -74,6 +89,7 @@ token flags:
 			token.Flags().String("sub", "", "the identity (sub claim)")
 			token.Flags().StringArray("claim", nil, "extra claim k=v (v as JSON when it parses)")
 			token.Flags().Duration("ttl", 15*time.Minute, "lifetime; 0 for no exp")
+			token.Flags().Bool("csrf", false, "add a random csrf claim and print its value on a second line")
 			cmd.AddCommand(token)
 
 			cmd.AddCommand(configCommand(&cobra.Command{
@@ -82,6 +98,11 @@ token flags:
 				Long: `Checks a token (the argument, or stdin) against the first jwt_user
 handler of the configuration: prints the token's header and claims and exits
 0, or prints why it is refused (the reason a request would get) and exits 1.
+It prints whether the token is fresh, and refuses a token whose jti is in
+the revoked_tokens file or that require_fresh refuses. Revocations posted
+to a running Caddy's admin API, revoke_issued_before and {jwt.user.*} claim
+values are not checked here: they need the running Caddy or the user
+(lookup shows the user).
 The signature and the key are never printed.`,
 				Args: cobra.MaximumNArgs(1),
 			}, func(cmd *cobra.Command, h *Handler, args []string) (int, error) {
@@ -116,6 +137,8 @@ type mintOptions struct {
 	claims                    []string
 	ttl                       time.Duration
 	now                       time.Time
+	// csrf, when not empty, is the token's csrf claim (--csrf).
+	csrf string
 }
 
 func mintToken(o mintOptions) (string, error) {
@@ -149,15 +172,18 @@ func mintToken(o mintOptions) (string, error) {
 	if method == nil {
 		return "", fmt.Errorf("unknown alg %q", alg)
 	}
-	jti := make([]byte, 16)
-	if _, err := rand.Read(jti); err != nil {
+	jti, err := randomHex()
+	if err != nil {
 		return "", err
 	}
 	claims := jwt.MapClaims{
 		"iat":  o.now.Unix(),
 		"nbf":  o.now.Unix(),
-		"jti":  hex.EncodeToString(jti),
+		"jti":  jti,
 		"type": "access",
+	}
+	if o.csrf != "" {
+		claims["csrf"] = o.csrf
 	}
 	if o.sub != "" {
 		claims["sub"] = o.sub
@@ -177,6 +203,15 @@ func mintToken(o mintOptions) (string, error) {
 		claims[k] = value
 	}
 	return jwt.NewWithClaims(method, claims).SignedString(key)
+}
+
+// randomHex is 16 random bytes in hex, for a jti or a csrf value.
+func randomHex() (string, error) {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(b), nil
 }
 
 // loadPrivateKey reads a PKCS#8, PKCS#1 or SEC 1 private key.

@@ -153,6 +153,10 @@ func verifyToken(out io.Writer, h *Handler, raw string, now time.Time) (int, err
 		if tok.identity != "" {
 			fmt.Fprintf(out, "identity: %s\n", tok.identity)
 		}
+		fmt.Fprintf(out, "fresh: %v\n", isFresh(tok, now))
+	}
+	if f == nil {
+		f = afterVerify(h, tok, now)
 	}
 	if f != nil {
 		fmt.Fprintln(out, f.reason)
@@ -160,6 +164,19 @@ func verifyToken(out io.Writer, h *Handler, raw string, now time.Time) (int, err
 	}
 	fmt.Fprintln(out, "valid")
 	return 0, nil
+}
+
+// afterVerify runs the checks the handler makes on a verified token before
+// the user loads and that this process can make: the revoked_tokens file
+// (the admin API's list lives in the running Caddy) and require_fresh.
+func afterVerify(h *Handler, tok *token, now time.Time) *failure {
+	switch {
+	case h.revocations.revoked(tok, func() time.Time { return now }):
+		return errRevoked
+	case h.RequireFresh && !isFresh(tok, now):
+		return errNotFresh
+	}
+	return nil
 }
 
 // lookupUser loads identity through the handler's store (and its cache)

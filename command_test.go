@@ -207,3 +207,34 @@ func TestVerifyAndLookupCommands(t *testing.T) {
 		t.Errorf("no handler: %d %q", code, out)
 	}
 }
+
+// TestVerifyCommandRevokedAndFresh: jwt-user verify reports freshness and
+// refuses a token in the revoked_tokens file or one require_fresh refuses.
+func TestVerifyCommandRevokedAndFresh(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	revoked := filepath.Join(dir, "revoked.txt")
+	writeFile(t, revoked, "gone\n")
+	config := filepath.Join(dir, "Caddyfile")
+	writeFile(t, config, fmt.Sprintf(":8080 {\n\tjwt_user {\n\t\tsecret %s\n\t\tusers_file %s\n\t\trevoked_tokens file %s\n\t\trequire_fresh\n\t}\n}\n",
+		testSecret, usersFile(t, `{"foo": {}}`), revoked))
+	claims := func(jti string, fresh bool) string {
+		c := withJTI("foo", jti)
+		c["fresh"] = fresh
+		return hs256(t, c)
+	}
+	for _, c := range []struct {
+		token string
+		code  int
+		tail  string
+	}{
+		{claims("kept", true), 0, "fresh: true\nvalid\n"},
+		{claims("gone", true), 1, "fresh: true\nToken has been revoked\n"},
+		{claims("kept", false), 1, "fresh: false\nFresh token required\n"},
+	} {
+		out, code := runCLI(t, "", "verify", "-c", config, c.token)
+		if code != c.code || !strings.HasSuffix(out, c.tail) {
+			t.Errorf("%d %q, want %d ...%q", code, out, c.code, c.tail)
+		}
+	}
+}

@@ -2,10 +2,13 @@
 // the user the token names and exposes both as placeholders.
 //
 // A request's data goes one way, read top to bottom in Handler.ServeHTTP:
-// extract (extract.go) → verify, identity included (verify.go) → load
-// (the Store, behind the caching layer of store_cache.go unless it is in
-// memory) → placeholders (placeholders.go) → the next handler; the first
-// failure answers with its response (failure.go, responses.go).
+// extract (extract.go, extract_json.go) → the CSRF header of a cookie's
+// token (csrf.go) → verify, identity and token type included (verify.go,
+// tokentype.go) → its csrf claim → revoked (revocation.go) → fresh
+// (fresh.go) → load (the Store, behind the caching layer of store_cache.go
+// unless it is in memory) → the checks against the user (userchecks.go) →
+// placeholders (placeholders.go) → the next handler; the first failure
+// answers with its response (failure.go, responses.go).
 //
 // The parts are guest modules behind small public interfaces: key sources
 // (KeySource) in http.jwt_user.keys — secret, public_key, jwks — and stores

@@ -10,9 +10,13 @@ import (
 
 // TokenSource is one place a request may carry its token.
 type TokenSource struct {
-	// Where the token is read: "header", "cookie" or "query".
+	// Where the token is read: "header", "cookie", "query" or "json" (a
+	// member of the request's JSON object body, read only for Content-Type
+	// application/json, parameters allowed, and at most the handler's
+	// MaxBody bytes).
 	Source string `json:"source"`
-	// The header field, cookie name or query parameter.
+	// The header field, cookie name, query parameter or JSON key (default
+	// for json: access_token, flask-jwt-extended's JWT_JSON_KEY).
 	Name string `json:"name"`
 	// For a header: the scheme before the token, matched case-insensitively.
 	// Absent: "Bearer" for Authorization, none for other fields. An empty
@@ -37,6 +41,8 @@ type tokenSource struct {
 	absent, schemeMissing string
 	// bad is the failure for a header holding the scheme and no usable token.
 	bad *failure
+	// maxBody is the json source's limit, in bytes.
+	maxBody int
 }
 
 func newExtractor(sources []TokenSource) (*extractor, error) {
@@ -47,7 +53,9 @@ func newExtractor(sources []TokenSource) (*extractor, error) {
 	var kinds, reasons []string
 	for _, s := range sources {
 		ts := tokenSource{kind: s.Source, name: s.Name}
-		if s.Name == "" {
+		if s.Source == "json" && s.Name == "" {
+			ts.name = defaultJSONKey
+		} else if s.Name == "" {
 			return nil, fmt.Errorf("from %s: a name is required", s.Source)
 		}
 		var kind string
@@ -78,8 +86,11 @@ func newExtractor(sources []TokenSource) (*extractor, error) {
 			kind = "query_string"
 			ts.absent = fmt.Sprintf("Missing '%s' query parameter", s.Name)
 			ts.bad = invalid(fmt.Sprintf("Bad '%s' query parameter", s.Name))
+		case "json":
+			kind = "json"
+			jsonSource(&ts)
 		default:
-			return nil, fmt.Errorf("from: unknown source %q (want header, cookie or query)", s.Source)
+			return nil, fmt.Errorf("from: unknown source %q (want header, cookie, query or json)", s.Source)
 		}
 		if s.Scheme != nil && s.Source != "header" {
 			return nil, fmt.Errorf("from %s: only a header has a scheme", s.Source)
@@ -103,15 +114,21 @@ func newExtractor(sources []TokenSource) (*extractor, error) {
 // source holds a token, invalid when the first source holding one holds it
 // badly (the scheme and nothing usable after it, or the field repeated).
 func (e *extractor) extract(r *http.Request) (string, *failure) {
+	tok, _, f := e.extractFrom(r)
+	return tok, f
+}
+
+// extractFrom is extract, also naming the source the token came from.
+func (e *extractor) extractFrom(r *http.Request) (string, *tokenSource, *failure) {
 	var schemeMissing []string
 	for i := range e.sources {
 		s := &e.sources[i]
 		tok, f, wrongScheme := s.read(r)
 		if f != nil {
-			return "", f
+			return "", nil, f
 		}
 		if tok != "" {
-			return tok, nil
+			return tok, s, nil
 		}
 		if wrongScheme {
 			if schemeMissing == nil {
@@ -121,9 +138,9 @@ func (e *extractor) extract(r *http.Request) (string, *failure) {
 		}
 	}
 	if schemeMissing == nil {
-		return "", e.missing
+		return "", nil, e.missing
 	}
-	return "", e.missingWith(schemeMissing)
+	return "", nil, e.missingWith(schemeMissing)
 }
 
 // missingWith builds the missing-token failure when some header was present
@@ -192,6 +209,8 @@ func (s *tokenSource) read(r *http.Request) (tok string, bad *failure, wrongSche
 			}
 		}
 		return "", nil, false
+	case "json":
+		return s.readJSON(r)
 	default: // query
 		values, err := url.ParseQuery(r.URL.RawQuery)
 		if err != nil && values == nil {

@@ -9,17 +9,25 @@ const (
 	expiredToken
 	loadFailure
 	storeError
+	revokedToken
+	freshRequired
+	csrfFailure
+	bodyTooLarge
 	numFailureKinds
 )
 
 // responseDirectives names each kind's response, as the Caddyfile and the
 // JSON config call it.
 var responseDirectives = [numFailureKinds]string{
-	missingToken: "on_missing_token",
-	invalidToken: "on_invalid_token",
-	expiredToken: "on_expired_token",
-	loadFailure:  "on_load_failure",
-	storeError:   "on_store_error",
+	missingToken:  "on_missing_token",
+	invalidToken:  "on_invalid_token",
+	expiredToken:  "on_expired_token",
+	loadFailure:   "on_load_failure",
+	storeError:    "on_store_error",
+	revokedToken:  "on_revoked_token",
+	freshRequired: "on_fresh_required",
+	csrfFailure:   "on_csrf_failure",
+	bodyTooLarge:  "body_too_large", // a fixed response: no setting
 }
 
 // failure is why a request is refused; reason becomes {jwt.error}. Reasons
@@ -27,6 +35,9 @@ var responseDirectives = [numFailureKinds]string{
 type failure struct {
 	kind   failureKind
 	reason string
+	// outcome, when set, counts the failure apart from its kind's outcome
+	// (a wrong token type is an invalid token, counted as wrong_type).
+	outcome outcome
 }
 
 func (f *failure) Error() string { return f.reason }

@@ -70,12 +70,70 @@ type Handler struct {
 	// contain one), e.g. {"type": ["access"]} refuses flask-jwt-extended's
 	// refresh tokens. A null claim is present and equals no value: Invalid
 	// claim "<name>". Refused at load: a claim with no values.
+	//
+	// A value that is one whole {jwt.user.<path>} placeholder is the loaded
+	// user's field, e.g. {"ver": ["{jwt.user.token_version}"]}: that claim's
+	// rule is checked after the user loads (strings, numbers and booleans
+	// compare as text; a user without the field matches nothing, so the
+	// token is refused with Invalid claim "<name>").
 	Claims map[string][]string `json:"claims,omitempty"`
 	// The claim that names the user (flask-jwt-extended's
 	// JWT_IDENTITY_CLAIM): a non-empty string or a whole number; absent is
 	// "Missing claim: <name>", any other value, null included, "Invalid
 	// claim: <name>". Default: sub.
 	IdentityClaim string `json:"identity_claim,omitempty"`
+	// Revoked token IDs read from a file (see RevokedTokens). Revocations
+	// posted to the admin API (POST /jwt-user/revocations) apply to every
+	// jwt_user handler, with this setting or without.
+	RevokedTokens *RevokedTokens `json:"revoked_tokens,omitempty"`
+	// Revokes every token of a user issued before a time the loaded user
+	// holds: one {jwt.user.<path>} placeholder naming a field that is a
+	// NumericDate (seconds since the epoch) or an RFC 3339 time, e.g.
+	// {jwt.user.tokens_valid_after}, set when the user logs out everywhere
+	// or changes a password. A token whose iat is earlier gets the
+	// on_revoked_token response; one issued exactly at the cut-off passes.
+	// A user without the field (or with null) is not affected; a field of
+	// another type, or a token without iat while the field is set, is
+	// refused as revoked (failing closed). Checked after the user loads.
+	// Refused at load: anything but one whole {jwt.user.*} placeholder.
+	RevokeIssuedBefore string `json:"revoke_issued_before,omitempty"`
+	// Only fresh tokens pass, as flask-jwt-extended's
+	// jwt_required(fresh=True): the fresh claim must be true, or a
+	// NumericDate still in the future. A token without it, or with false,
+	// null or another value, gets the on_fresh_required response. Checked
+	// on every request after revocation and before the user loads.
+	RequireFresh bool `json:"require_fresh,omitempty"`
+	// The kind of token accepted, flask-jwt-extended's type claim: access
+	// (jwt_required()) refuses a token whose type is "refresh" with the
+	// invalid-token reason "Only non-refresh tokens are allowed", a token
+	// without type counting as access; refresh (jwt_required(refresh=True))
+	// refuses every token whose type is not "refresh": "Only refresh tokens
+	// are allowed". Default: either kind passes. Refused at load: any other
+	// value.
+	TokenType string `json:"token_type,omitempty"`
+	// CSRF double submit for a token read from a cookie, as
+	// flask-jwt-extended's JWT_COOKIE_CSRF_PROTECT: on requests of
+	// CSRFMethods, the CSRFHeader field must equal the token's csrf claim
+	// (compared in constant time). Missing field: on_csrf_failure with
+	// "Missing CSRF token", answered before the token is verified; another
+	// value: "CSRF double submit tokens do not match"; a cookie token
+	// without csrf: the invalid token "Missing claim: csrf". A token from a
+	// header or the query is never checked. Default: on when a cookie
+	// source is configured. Refused at load: true with no cookie source.
+	CSRF *bool `json:"csrf,omitempty"`
+	// The methods CSRF covers, upper-cased. Default: POST, PUT, PATCH,
+	// DELETE. Global placeholders are resolved at load; any other is
+	// refused.
+	CSRFMethods []string `json:"csrf_methods,omitempty"`
+	// The header field carrying the CSRF value. Default: X-CSRF-TOKEN.
+	// Global placeholders are resolved at load; any other is refused.
+	CSRFHeader string `json:"csrf_header,omitempty"`
+	// The most bytes of a request body the JSON body source (from json)
+	// reads. Default: 65536 (64KiB; a body of exactly that many passes). A
+	// longer application/json body is answered 413 {"msg":"Request body too
+	// large"}, a fixed response, before any token is read. Refused at load:
+	// set without a json source, negative, or over 1GiB.
+	MaxBody int `json:"max_body,omitempty"`
 	// Longest token accepted, in bytes; a longer one is an invalid token.
 	// Default: 8192. Refused at load: negative or over 1GiB.
 	MaxTokenSize int `json:"max_token_size,omitempty"`
@@ -140,16 +198,36 @@ type Handler struct {
 	// {"msg":"Signing keys unavailable"}.
 	OnStoreError *Response `json:"on_store_error,omitempty"`
 
+	// When the token is revoked: its jti is in the revoked_tokens file or
+	// was posted to the admin API (flask-jwt-extended's
+	// revoked_token_loader). Default: 401 {"msg":"Token has been revoked"},
+	// with WWW-Authenticate: Bearer error="invalid_token". {jwt.identity}
+	// and {jwt.claims.*} are set: the signature was good.
+	OnRevokedToken *Response `json:"on_revoked_token,omitempty"`
+
+	// When require_fresh is set and the token is not fresh. Default: 401
+	// {"msg":"Fresh token required"}, with WWW-Authenticate: Bearer
+	// error="invalid_token". {jwt.identity} and {jwt.claims.*} are set.
+	OnFreshRequired *Response `json:"on_fresh_required,omitempty"`
+
+	// When the CSRF check fails (see CSRF): Default: 401 {"msg":"Missing
+	// CSRF token"} or {"msg":"CSRF double submit tokens do not match"},
+	// with WWW-Authenticate: Bearer error="invalid_token".
+	OnCSRFFailure *Response `json:"on_csrf_failure,omitempty"`
+
 	// strip is StripHeaders in canonical form, deleted per request.
 	strip     []string
 	extractor *extractor
 	verifier  *verifier
 	// store answers ServeHTTP: the in-memory store itself, or the caching
 	// layer in front of a remote one (then also kept in cache).
-	store     Store
-	cache     *cachedStore
-	responses [numFailureKinds]*response
-	logger    *zap.Logger
+	store       Store
+	cache       *cachedStore
+	responses   [numFailureKinds]*response
+	revocations revocationCheck
+	userChecks  *userChecks // nil when no check compares with the user
+	csrf        *csrfCheck  // nil when off
+	logger      *zap.Logger
 	// now is the clock; a seam for tests.
 	now func() time.Time
 }
@@ -163,9 +241,10 @@ func (Handler) CaddyModule() caddy.ModuleInfo {
 }
 
 // ServeHTTP runs one request, in the contract's order: strip_headers →
-// extract → verify →
-// identity → load → placeholders → next handler. The first failure answers
-// and stops the request; nothing refused reaches the next handler.
+// extract → CSRF header → verify → identity → CSRF claim → revoked →
+// fresh → load → placeholders → next
+// handler. The first failure answers and stops the request; nothing refused
+// reaches the next handler.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyhttp.Handler) error {
 	repl := r.Context().Value(caddy.ReplacerCtxKey).(*caddy.Replacer)
 	st := attachState(r, repl)
@@ -182,7 +261,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 
 	// Extract.
-	raw, f := h.extractor.extract(r)
+	raw, src, f := h.extractor.extractFrom(r)
 	if f != nil {
 		if f.kind == missingToken && h.Optional {
 			requestsBy[outcomeAnonymous].Inc()
@@ -191,11 +270,37 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, repl, st, f)
 	}
 
+	// CSRF, for a cookie's token: the header first, as flask-jwt-extended.
+	csrfSent := ""
+	if h.csrf.applies(r, src) {
+		if csrfSent, f = h.csrf.headerValue(r); f != nil {
+			return h.refuse(w, r, repl, st, f)
+		}
+	}
+
 	// Verify, identity included.
 	tok, f := h.verifier.verify(raw, h.now())
 	st.tok = tok // a good or an expired token only: its claims may be shown
 	if f != nil {
 		return h.refuse(w, r, repl, st, f)
+	}
+
+	// CSRF: the verified token's csrf claim must equal the header.
+	if csrfSent != "" {
+		if f := h.csrf.compare(tok, csrfSent); f != nil {
+			return h.refuse(w, r, repl, st, f)
+		}
+	}
+
+	// Revoked: before the store is asked, as flask-jwt-extended checks
+	// its blocklist before loading the user.
+	if h.revocations.revoked(tok, h.now) {
+		return h.refuse(w, r, repl, st, errRevoked)
+	}
+
+	// Fresh: after revocation, before the load, as flask-jwt-extended.
+	if h.RequireFresh && !isFresh(tok, h.now()) {
+		return h.refuse(w, r, repl, st, errNotFresh)
 	}
 
 	// Load.
@@ -210,6 +315,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, repl, st, errStoreUnavailable)
 	}
 
+	// The checks that compare the token with the user.
+	if h.userChecks != nil {
+		if f := h.userChecks.check(tok, user.text); f != nil {
+			return h.refuse(w, r, repl, st, f)
+		}
+	}
+
 	// Placeholders: from here {jwt.user.*} and {http.auth.user.id} resolve.
 	st.user = user.text
 	requestsBy[outcomeOK].Inc()
@@ -222,7 +334,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 // refuse answers with the response configured for f.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, repl *caddy.Replacer, st *requestState, f *failure) error {
 	st.reason = f.reason
-	requestsBy[outcomeOf[f.kind]].Inc()
+	o := outcomeOf[f.kind]
+	if f.outcome != outcomeOK {
+		o = f.outcome
+	}
+	requestsBy[o].Inc()
 	if c := h.logger.Check(zap.DebugLevel, "request refused"); c != nil {
 		c.Write(zap.String("kind", responseDirectives[f.kind]), zap.String("reason", f.reason),
 			zap.String("remote_ip", r.RemoteAddr))

@@ -27,18 +27,26 @@ const (
 	outcomeNotFound
 	outcomeStoreError
 	outcomeAnonymous
+	outcomeRevoked
+	outcomeNotFresh
+	outcomeWrongType
+	outcomeCSRF
 	numOutcomes
 )
 
-var outcomeNames = [numOutcomes]string{"ok", "missing", "invalid", "expired", "not_found", "store_error", "optional_anonymous"}
+var outcomeNames = [numOutcomes]string{"ok", "missing", "invalid", "expired", "not_found", "store_error", "optional_anonymous", "revoked", "not_fresh", "wrong_type", "csrf"}
 
 // outcomeOf maps a failure to its outcome.
 var outcomeOf = [numFailureKinds]outcome{
-	missingToken: outcomeMissing,
-	invalidToken: outcomeInvalid,
-	expiredToken: outcomeExpired,
-	loadFailure:  outcomeNotFound,
-	storeError:   outcomeStoreError,
+	missingToken:  outcomeMissing,
+	invalidToken:  outcomeInvalid,
+	expiredToken:  outcomeExpired,
+	loadFailure:   outcomeNotFound,
+	storeError:    outcomeStoreError,
+	revokedToken:  outcomeRevoked,
+	freshRequired: outcomeNotFresh,
+	csrfFailure:   outcomeCSRF,
+	bodyTooLarge:  outcomeMissing, // no token could be read from the body
 }
 
 // counterOpts names a counter in the module's namespace.

@@ -44,6 +44,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.extractor, err = newExtractor(cfg.From); err != nil {
 		return err
 	}
+	if err = h.extractor.setMaxBody(h.MaxBody, cfg.From); err != nil {
+		return err
+	}
+	if h.csrf, err = cfg.newCSRFCheck(cfg.From); err != nil {
+		return err
+	}
 	if h.strip, err = stripList(h.StripHeaders); err != nil {
 		return err
 	}
@@ -57,10 +63,16 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.verifier, err = cfg.newVerifier(mod.(KeySource)); err != nil {
 		return err
 	}
+	if h.userChecks, err = cfg.newUserChecks(); err != nil {
+		return err
+	}
 	for kind, cfg := range h.responseConfigs() {
 		if h.responses[kind], err = compileResponse(failureKind(kind), cfg); err != nil {
 			return fmt.Errorf("%s: %v", responseDirectives[kind], err)
 		}
+	}
+	if err := h.provisionRevocations(ctx.Logger(revokedTokensLog{})); err != nil {
+		return err
 	}
 	return h.provisionStore(ctx)
 }
@@ -94,6 +106,9 @@ func (h *Handler) newVerifier(keys KeySource) (*verifier, error) {
 	for _, alg := range algs {
 		v.methods[alg] = signingMethods[alg]
 	}
+	if v.tokenType, err = tokenTypeSetting(h.TokenType); err != nil {
+		return nil, err
+	}
 	if v.identityClaim == "" {
 		v.identityClaim = "sub"
 	}
@@ -112,6 +127,9 @@ func (h *Handler) newVerifier(keys KeySource) (*verifier, error) {
 		values := h.Claims[name]
 		if len(values) == 0 {
 			return nil, fmt.Errorf("claim %s: give at least one value", name)
+		}
+		if hasUserValue(values) {
+			continue // userChecks compares it once the user is loaded
 		}
 		v.claims = append(v.claims, claimRule{name: name, values: values})
 		names = append(names, name)
@@ -209,23 +227,50 @@ func durationOr(d *caddy.Duration, def time.Duration) time.Duration {
 	return time.Duration(*d)
 }
 
-// Cleanup gives the cache entries back to storePool. Caddy cleans up the
+// Cleanup gives the cache entries back to storePool and the revoked-tokens
+// file back to revocationPool. Caddy cleans up the
 // key source and the store itself.
 func (h *Handler) Cleanup() error {
+	err := h.revocations.ref.release()
 	if h.cache == nil {
-		return nil
+		return err
 	}
-	err := h.cache.release()
+	err = errors.Join(err, h.cache.release())
 	h.cache = nil
 	return err
 }
 
 func (h *Handler) responseConfigs() [numFailureKinds]*Response {
-	return [numFailureKinds]*Response{
-		missingToken: h.OnMissingToken,
-		invalidToken: h.OnInvalidToken,
-		expiredToken: h.OnExpiredToken,
-		loadFailure:  h.OnLoadFailure,
-		storeError:   h.OnStoreError,
+	var out [numFailureKinds]*Response
+	for kind, field := range h.responseFields() {
+		if field != nil {
+			out[kind] = *field
+		}
+	}
+	return out
+}
+
+// responseField is the field of the on_* subdirective name; nil for any
+// other name.
+func (h *Handler) responseField(name string) **Response {
+	for kind, directive := range responseDirectives {
+		if directive == name {
+			return h.responseFields()[kind] // nil for a fixed response
+		}
+	}
+	return nil
+}
+
+// responseFields are the on_* fields, by kind.
+func (h *Handler) responseFields() [numFailureKinds]**Response {
+	return [numFailureKinds]**Response{
+		missingToken:  &h.OnMissingToken,
+		invalidToken:  &h.OnInvalidToken,
+		expiredToken:  &h.OnExpiredToken,
+		loadFailure:   &h.OnLoadFailure,
+		storeError:    &h.OnStoreError,
+		revokedToken:  &h.OnRevokedToken,
+		freshRequired: &h.OnFreshRequired,
+		csrfFailure:   &h.OnCSRFFailure,
 	}
 }

@@ -33,11 +33,15 @@ type Response struct {
 const defaultBody = `{"msg":"{jwt.error}"}`
 
 var defaultStatus = [numFailureKinds]int{
-	missingToken: http.StatusUnauthorized,
-	invalidToken: http.StatusUnauthorized,
-	expiredToken: http.StatusUnauthorized,
-	loadFailure:  http.StatusUnauthorized,
-	storeError:   http.StatusServiceUnavailable,
+	missingToken:  http.StatusUnauthorized,
+	invalidToken:  http.StatusUnauthorized,
+	expiredToken:  http.StatusUnauthorized,
+	loadFailure:   http.StatusUnauthorized,
+	storeError:    http.StatusServiceUnavailable,
+	revokedToken:  http.StatusUnauthorized,
+	freshRequired: http.StatusUnauthorized,
+	csrfFailure:   http.StatusUnauthorized,
+	bodyTooLarge:  http.StatusRequestEntityTooLarge,
 }
 
 // response is a Response compiled at provision.

@@ -2,10 +2,7 @@ package jwtuser
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sync/atomic"
 	"time"
 
@@ -62,15 +59,9 @@ func (UsersFile) CaddyModule() caddy.ModuleInfo {
 // Provision takes the users from storePool, loading the file when no
 // configuration holds it yet.
 func (f *UsersFile) Provision(ctx caddy.Context) error {
-	path, err := resolveAtLoad("users_file", f.Path)
+	path, err := resolvePathAtLoad("users_file", f.Path)
 	if err != nil {
 		return err
-	}
-	if path == "" {
-		return errors.New("users_file: the path is empty")
-	}
-	if abs, err := filepath.Abs(path); err == nil {
-		path = abs
 	}
 	keyField, err := resolveAtLoad("users_file", f.KeyField)
 	if err != nil {
@@ -132,34 +123,9 @@ func init() { usersFilePoll.Store(int64(time.Second)) }
 // when the file changes. A change that does not load keeps the last good
 // users.
 type fileStore struct {
-	path, keyField string
-	logger         atomic.Pointer[zap.Logger]
-	users          atomic.Pointer[map[string]rawjson.Text]
-
-	// watch state, owned by the watching goroutine
-	loaded, seen fileStamp
-	missing      bool
-	// stop ends the watcher; done closes when it has returned.
-	stop context.CancelFunc
-	done chan struct{}
-}
-
-// fileStamp tells whether a file changed since it was last read.
-type fileStamp struct{ info os.FileInfo }
-
-func (a fileStamp) same(b fileStamp) bool {
-	if a.info == nil || b.info == nil {
-		return a.info == b.info
-	}
-	return os.SameFile(a.info, b.info) && a.info.Size() == b.info.Size() && a.info.ModTime().Equal(b.info.ModTime())
-}
-
-func statFile(path string) (fileStamp, error) {
-	info, err := os.Stat(path)
-	if err != nil {
-		return fileStamp{}, err
-	}
-	return fileStamp{info: info}, nil
+	fileWatcher
+	keyField string
+	users    atomic.Pointer[map[string]rawjson.Text]
 }
 
 // newFileStore loads path and starts watching it; a file that does not load
@@ -168,84 +134,30 @@ func newFileStore(path, keyField string, logger *zap.Logger) (*fileStore, error)
 	if keyField == "" {
 		keyField = "id"
 	}
-	s := &fileStore{path: path, keyField: keyField, done: make(chan struct{})}
-	s.logger.Store(logger)
-	stamp, err := statFile(path)
-	if err != nil {
+	s := &fileStore{keyField: keyField}
+	s.fileWatcher = fileWatcher{path: path, what: "users file", items: "users", reload: func() (int, error) {
+		users, err := readUsersFile(path, s.keyField)
+		if err != nil {
+			return 0, err
+		}
+		s.users.Store(&users)
+		return len(users), nil
+	}}
+	if err := s.start(logger); err != nil {
 		return nil, err
 	}
-	users, err := readUsersFile(path, keyField)
-	if err != nil {
-		return nil, err
-	}
-	s.loaded, s.seen = stamp, stamp
-	s.users.Store(&users)
-	// The store is shared by every configuration that names the same file
-	// and outlives each of them, so the watcher has its own lifetime,
-	// ended by Destruct.
-	ctx, stop := context.WithCancel(context.Background())
-	s.stop = stop
-	go s.watch(ctx)
 	return s, nil
 }
 
 // Destruct stops the watcher when no configuration uses the file any more.
 func (s *fileStore) Destruct() error {
-	s.stop()
-	<-s.done
+	s.stopAndWait()
 	return nil
 }
 
 // stats reports the users held, for the admin API.
 func (s *fileStore) stats() StoreStats {
 	return StoreStats{Kind: "file", Store: s.path, Entries: len(*s.users.Load())}
-}
-
-// watch reloads the file when it changes, until ctx ends.
-func (s *fileStore) watch(ctx context.Context) {
-	defer close(s.done)
-	ticker := time.NewTicker(time.Duration(usersFilePoll.Load()))
-	defer ticker.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-ticker.C:
-			s.check()
-		}
-	}
-}
-
-// check is one poll: it loads the file once a change has held still for a
-// poll interval, and reports each failure once.
-func (s *fileStore) check() {
-	stamp, err := statFile(s.path)
-	if err != nil {
-		if !s.missing {
-			s.missing = true
-			s.logger.Load().Error("users file unavailable; keeping the last good users",
-				zap.String("file", s.path), zap.Error(err))
-		}
-		s.loaded, s.seen = fileStamp{}, fileStamp{}
-		return
-	}
-	s.missing = false
-	if stamp.same(s.loaded) {
-		return
-	}
-	if !stamp.same(s.seen) {
-		s.seen = stamp
-		return
-	}
-	s.loaded = stamp
-	users, err := readUsersFile(s.path, s.keyField)
-	if err != nil {
-		s.logger.Load().Error("users file did not load; keeping the last good users",
-			zap.String("file", s.path), zap.Error(err))
-		return
-	}
-	s.users.Store(&users)
-	s.logger.Load().Info("users file reloaded", zap.String("file", s.path), zap.Int("users", len(users)))
 }
 
 // Interface guards

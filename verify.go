@@ -27,6 +27,7 @@ type verifier struct {
 	required      []string
 	claims        []claimRule
 	identityClaim string
+	tokenType     string // token_type: "", access or refresh
 	maxSize       int
 	// cache holds tokens that fully verified; shared tokens are immutable.
 	cache *tokenCache
@@ -37,7 +38,7 @@ type verifier struct {
 
 // verify checks raw in the contract's order: size and format, alg,
 // signature, crit, exp/nbf/iat, iss, aud, required and matched claims,
-// identity. The first failing check answers. The token comes back with no
+// type, identity. The first failing check answers. The token comes back with no
 // failure, or with the expired failure (its signature verified, so a
 // failure response may show its claims); never with any other failure,
 // whose claims are not to be trusted or shown.
@@ -147,7 +148,10 @@ func (v *verifier) verify(raw string, now time.Time) (*token, *failure) {
 		return nil, f
 	}
 
-	// Identity.
+	// Type, then identity.
+	if f := v.checkType(tok); f != nil {
+		return nil, f
+	}
 	if idFailure != nil {
 		return nil, idFailure
 	}
