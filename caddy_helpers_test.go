@@ -234,6 +234,9 @@ func scrape(t *testing.T) map[string]float64 {
 	return series
 }
 
+// AdminCall is admin, for the tests of package jwtuser_test.
+var AdminCall = admin
+
 // admin sends a request to the admin endpoint and decodes the JSON answer.
 func admin(t *testing.T, method, path string, out any) int {
 	t.Helper()

@@ -9,7 +9,6 @@ package jwtuser_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -186,7 +185,7 @@ func TestThirdPartyStoreGetsTheCachingLayer(t *testing.T) {
 	}
 	// The admin API purges one identity: the next request asks again.
 	var purged struct{ Purged int }
-	if code := adminCall(t, "DELETE", "/jwt-user/cache/foo", &purged); code != 200 || purged.Purged != 1 {
+	if code := jwtuser.AdminCall(t, "DELETE", "/jwt-user/cache/foo", &purged); code != 200 || purged.Purged != 1 {
 		t.Fatalf("DELETE foo: %d %+v", code, purged)
 	}
 	expect("foo", 200, "foo admin", 3)
@@ -201,7 +200,7 @@ func TestThirdPartyStoreGetsTheCachingLayer(t *testing.T) {
 
 	// The admin API lists the store under its own name and description.
 	var listing struct{ Stores []jwtuser.StoreStats }
-	if code := adminCall(t, "GET", "/jwt-user/cache", &listing); code != 200 {
+	if code := jwtuser.AdminCall(t, "GET", "/jwt-user/cache", &listing); code != 200 {
 		t.Fatalf("GET: %d", code)
 	}
 	found := false
@@ -229,24 +228,6 @@ func TestThirdPartyStoreGetsTheCachingLayer(t *testing.T) {
 			t.Errorf("/metrics lacks %s", want)
 		}
 	}
-}
-
-// adminCall sends a request to the admin endpoint and decodes a 200 answer.
-func adminCall(t *testing.T, method, path string, out any) int {
-	t.Helper()
-	req, _ := http.NewRequest(method, thirdPartyAdmin+path, nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	if out != nil && resp.StatusCode == 200 {
-		if err := json.Unmarshal(body, out); err != nil {
-			t.Fatalf("%s %s: %s", method, path, body)
-		}
-	}
-	return resp.StatusCode
 }
 
 func adminText(t *testing.T, path string) string {
