@@ -23,7 +23,11 @@ import (
 //
 // A posted revocation applies at once to every jwt_user handler of this
 // Caddy, and leaves the list at exp, when the token would have expired
-// anyway. exp is required: a revocation kept for ever would grow the list
+// anyway. With shared_cache, a POST or DELETE also goes to every shared
+// cache in use here and so to every instance sharing it
+// (revocation_shared.go); the answer's shared_caches says how many took it.
+// The GET's admin count is this process's list: what was posted here and
+// what it heard from or loaded out of its shared caches, still in force. exp is required: a revocation kept for ever would grow the list
 // without bound. An exp already past is accepted and changes nothing.
 const adminRevocationsPath = "/jwt-user/revocations"
 
@@ -49,7 +53,11 @@ func (a adminAPI) serveRevocations(w http.ResponseWriter, r *http.Request) error
 		if adminRevocations.unrevoke(jti) {
 			removed = 1
 		}
-		return writeJSON(w, map[string]int{"removed": removed})
+		resp := map[string]any{"removed": removed}
+		if shared := shareRevocation(func(r sharedRevoker) error { return r.unrevokeShared(jti) }); shared != nil {
+			resp["shared_caches"] = shared
+		}
+		return writeJSON(w, resp)
 	}
 	return caddy.APIError{HTTPStatus: http.StatusMethodNotAllowed, Err: fmt.Errorf("method %s not allowed", r.Method)}
 }
@@ -79,7 +87,14 @@ func postRevocation(w http.ResponseWriter, r *http.Request) error {
 	if err := adminRevocations.revoke(*req.JTI, exp, now); err != nil {
 		return caddy.APIError{HTTPStatus: http.StatusInsufficientStorage, Err: err}
 	}
-	return writeJSON(w, map[string]any{"revoked": exp.After(now), "entries": adminRevocations.count(now)})
+	resp := map[string]any{"revoked": exp.After(now), "entries": adminRevocations.count(now)}
+	if exp.After(now) {
+		jti := *req.JTI
+		if shared := shareRevocation(func(r sharedRevoker) error { return r.revokeShared(jti, exp) }); shared != nil {
+			resp["shared_caches"] = shared
+		}
+	}
+	return writeJSON(w, resp)
 }
 
 func badRequest(msg string) error {

@@ -137,6 +137,12 @@ func (p *caddyProc) ask(t *testing.T, identity string) string {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, fmt.Sprintf("http://localhost:%d/", p.http), nil)
 	req.Header.Set("Authorization", "Bearer "+hs256(t, claimsFor(identity)))
+	return p.do(t, req)
+}
+
+// do sends req: the user's version, or the status.
+func (p *caddyProc) do(t *testing.T, req *http.Request) string {
+	t.Helper()
 	client := http.Client{Timeout: 5 * time.Second}
 	resp, err := client.Do(req)
 	if err != nil {
@@ -234,6 +240,16 @@ func TestSharedCacheAcrossProcesses(t *testing.T) {
 	latency := purgeReaches(t, c, "foo", "v2", a, b)
 	t.Logf("purge through C seen by A and B after %v", latency)
 
+	// A revocation posted through A is refused by B and C (and A) within
+	// a second; the same user's other token passes.
+	exp := time.Now().Add(time.Hour).Unix()
+	revokedTok, otherTok := hs256(t, withJTI("foo", "shared-rev-1")), hs256(t, withJTI("foo", "shared-rev-2"))
+	t.Logf("revocation through A refused by B, C and A after %v",
+		revocationReaches(t, a, "shared-rev-1", exp, revokedTok, "401", b, c, a))
+	if got := b.askToken(t, otherTok); got != "v2" {
+		t.Fatalf("the same user's other token on B: %s", got)
+	}
+
 	// Redis killed mid-traffic: every instance answers correctly.
 	stop, done := make(chan struct{}), make(chan struct{})
 	var wrong, served atomic.Int64
@@ -272,6 +288,9 @@ func TestSharedCacheAcrossProcesses(t *testing.T) {
 		t.Fatalf("%d wrong answers of %d while Redis was killed", wrong.Load(), served.Load())
 	}
 	t.Logf("%d requests answered right around Redis's kill and restart", served.Load())
+	// The restarted Redis lost the key (no persistence): every instance
+	// still refuses the token from its own list.
+	revokedEverywhere(t, revokedTok, "after Redis restarted", procs...)
 
 	// They share again after Redis restarts.
 	deadline := time.Now().Add(5 * time.Second)
@@ -288,6 +307,12 @@ func TestSharedCacheAcrossProcesses(t *testing.T) {
 			users.version.Store(3)
 			t.Logf("after the restart, a purge through B seen by A and C after %v", purgeReaches(t, b, id, "v3", a, c))
 			users.version.Store(2)
+			// and revocations: one posted through C, then lifted through B.
+			t.Logf("after the restart, a revocation through C refused by A and B after %v",
+				revocationReaches(t, c, "shared-rev-2", exp, otherTok, "401", a, b))
+			t.Logf("after the restart, its DELETE through B seen by A and C after %v",
+				revocationReaches(t, b, "shared-rev-2", 0, otherTok, "v2", a, c, b))
+			revokedEverywhere(t, revokedTok, "after a DELETE of another jti", procs...)
 			break
 		}
 		if time.Now().After(deadline) {
@@ -304,7 +329,7 @@ func TestSharedCacheAcrossProcesses(t *testing.T) {
 		again := strings.Count(string(log), "shared cache answering again")
 		t.Logf("instance %d: trouble logged %d times, its end %d times", p.http, failing, again)
 		if failing < 1 || again < 1 || failing > 3 || strings.Contains(string(log), `"v":2`) ||
-			strings.Contains(string(log), redisTestPassword) {
+			strings.Contains(string(log), redisTestPassword) || namesJTI(string(log), "shared-rev-") {
 			t.Errorf("instance %d logged trouble %d times and its end %d times", p.http, failing, again)
 		}
 	}

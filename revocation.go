@@ -33,8 +33,9 @@ type RevokedTokens struct {
 }
 
 // revocationList holds revoked jti values that leave when the token they
-// revoke would have expired anyway. It is in this process's memory today;
-// a list shared through Redis will stand behind the same methods.
+// revoke would have expired anyway. It is in this process's memory; with
+// shared_cache, revocation_shared.go keeps it in step with the other
+// instances through Redis, so the request path never waits on Redis.
 type revocationList interface {
 	// revoked reports whether jti is revoked at now. It is called on every
 	// request once maybeAny is true, so it must be fast and not allocate.
@@ -56,6 +57,7 @@ const maxAdminRevocations = 1 << 20
 
 // adminRevocations is the list the admin API edits: one per process, so a
 // revocation reaches every jwt_user handler of this Caddy, across reloads.
+// The shared caches in use add to it what other instances revoke.
 var adminRevocations revocationList = newMemRevocations(maxAdminRevocations)
 
 // memRevocations is a revocationList in memory.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
@@ -44,6 +45,8 @@ func (goRedisLog) Printf(_ context.Context, format string, v ...any) {
 // one of the cache key; each is written with the TTL the local cache would
 // give it. Purges are published on the channel <prefix>purge as
 // "<store>\n<identity>" (an empty identity: every user of that store).
+// The admin API's revocations are kept as <prefix>r:<jti> and published on
+// <prefix>revoke (revocation_shared.go).
 type RedisCache struct {
 	// Address is host:port of the server. Global placeholders are
 	// resolved at load; others are refused.
@@ -125,12 +128,13 @@ func (r *RedisCache) Provision(ctx caddy.Context) error {
 	fmt.Fprintf(h, "%s|%s|%d|%s|%t|%d", addr, password, r.DB, prefix, r.TLS, timeout)
 	logger := ctx.Logger()
 	v, err := r.ref.take(sharedCachePool, "redis:"+hex.EncodeToString(h.Sum(nil)), func() (caddy.Destructor, error) {
-		return newRedisBackend(opts, prefix, timeout, logger), nil
+		return newRedisBackend(opts, prefix, timeout, logger, adminRevocations), nil
 	})
 	if err != nil {
 		return err
 	}
 	r.backend = v.(*redisBackend)
+	r.backend.waitReady()
 	return nil
 }
 
@@ -219,12 +223,24 @@ type redisBackend struct {
 	mu        sync.Mutex
 	listeners map[int]func(ns, identity string)
 	next      int
+
+	// revocations is the list the revocations heard on <prefix>revoke and
+	// loaded from <prefix>r:* go to: the admin API's, outside tests.
+	revocations revocationList
+	// ready is closed once the first load of the revocations has been
+	// tried, so Provision can wait for it (revocation_shared.go).
+	ready     chan struct{}
+	readyOnce sync.Once
+	// revocationsFailing is set while loading or writing revocations
+	// fails, so an outage logs once.
+	revocationsFailing atomic.Bool
 }
 
-func newRedisBackend(opts *redis.Options, prefix string, timeout time.Duration, logger *zap.Logger) *redisBackend {
+func newRedisBackend(opts *redis.Options, prefix string, timeout time.Duration, logger *zap.Logger, revocations revocationList) *redisBackend {
 	ctx, stop := context.WithCancel(context.Background())
 	b := &redisBackend{client: redis.NewClient(opts), prefix: prefix, timeout: timeout,
-		logger: logger, stop: stop, listeners: map[int]func(string, string){}}
+		logger: logger, stop: stop, listeners: map[int]func(string, string){},
+		revocations: revocations, ready: make(chan struct{})}
 	go b.listen(ctx)
 	return b
 }
@@ -304,65 +320,6 @@ func globEscape(s string) string {
 		sb.WriteRune(c)
 	}
 	return sb.String()
-}
-
-func (b *redisBackend) subscribe(fn func(ns, identity string)) func() {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	id := b.next
-	b.next++
-	b.listeners[id] = fn
-	return func() {
-		b.mu.Lock()
-		defer b.mu.Unlock()
-		delete(b.listeners, id)
-	}
-}
-
-func (b *redisBackend) dispatch(ns, identity string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, fn := range b.listeners {
-		fn(ns, identity)
-	}
-}
-
-// listen hears purges until ctx ends. go-redis dials again and
-// resubscribes after a lost connection; purges published meanwhile were
-// missed, so every listener then drops all its entries.
-func (b *redisBackend) listen(ctx context.Context) {
-	ps := b.client.Subscribe(ctx, b.prefix+"purge")
-	defer ps.Close()
-	lost := false
-	for ctx.Err() == nil {
-		msg, err := ps.ReceiveTimeout(ctx, time.Second)
-		if isTimeout(err) {
-			err = ps.Ping(ctx) // a dead connection fails here and is replaced
-		}
-		if err != nil {
-			if ctx.Err() == nil && !lost {
-				lost = true
-				b.logger.Warn("shared cache: purge subscription lost; retrying", zap.String("kind", redisErrorKind(err)))
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(100 * time.Millisecond):
-			}
-			continue
-		}
-		switch m := msg.(type) {
-		case *redis.Subscription:
-			if lost {
-				lost = false
-				b.logger.Info("shared cache: purge subscription back; dropping local entries that may have missed a purge")
-				b.dispatch("", "")
-			}
-		case *redis.Message:
-			if ns, identity, ok := strings.Cut(m.Payload, "\n"); ok {
-				b.dispatch(ns, identity)
-			}
-		}
-	}
 }
 
 func isTimeout(err error) bool {
