@@ -55,6 +55,12 @@ type Handler struct {
 	Algorithms []string `json:"algorithms,omitempty"`
 	// The token's iss (RFC 7519 §4.1.1) must equal one of these.
 	Issuers []string `json:"issuer,omitempty"`
+	// Several identity providers, each with its own key source and token
+	// checks (see IssuerBlock); the token's iss picks one. With blocks the
+	// top-level key source, algorithms, issuer, audience, leeway,
+	// require_claims, identity_claim and claims other than {jwt.user.*}
+	// ones are refused at load.
+	IssuerBlocks []*IssuerBlock `json:"issuers,omitempty"`
 	// The token's aud (RFC 7519 §4.1.3, a string or an array) must contain
 	// one of these.
 	Audiences []string `json:"audience,omitempty"`
@@ -218,7 +224,8 @@ type Handler struct {
 	// strip is StripHeaders in canonical form, deleted per request.
 	strip     []string
 	extractor *extractor
-	verifier  *verifier
+	verifier  *verifier  // nil with issuer blocks
+	issuers   *issuerSet // nil without
 	// store answers ServeHTTP: the in-memory store itself, or the caching
 	// layer in front of a remote one (then also kept in cache).
 	store       Store
@@ -279,7 +286,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 
 	// Verify, identity included.
-	tok, f := h.verifier.verify(raw, h.now())
+	var tok *token
+	if h.issuers == nil {
+		tok, f = h.verifier.verify(raw, h.now())
+	} else {
+		tok, f, _ = h.issuers.verify(raw, h.now())
+	}
 	st.tok = tok // a good or an expired token only: its claims may be shown
 	if f != nil {
 		return h.refuse(w, r, repl, st, f)

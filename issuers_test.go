@@ -1,0 +1,106 @@
+package jwtuser
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+)
+
+// twoIssuers is a handler with two HMAC issuer blocks, each its own
+// secret and audience.
+func twoIssuers() Handler {
+	return Handler{IssuerBlocks: []*IssuerBlock{
+		{Issuer: "https://a.example/", KeysRaw: secretKeys(testSecret), Audiences: []string{"api-a"}},
+		{Issuer: "https://b.example", KeysRaw: secretKeys(strings.Repeat("b", 64)), Audiences: []string{"api-b"}, IdentityClaim: "uid"},
+	}}
+}
+
+func issuerClaims(iss, aud string) map[string]any {
+	c := claimsFor("alice")
+	c["iss"], c["aud"], c["uid"] = iss, aud, "bob"
+	return c
+}
+
+func TestIssuerBlocksPickTheBlockByIss(t *testing.T) {
+	t.Parallel()
+	h := provisionedHandler(t, twoIssuers(), mapStore{"alice": `{"name":"A"}`, "bob": `{"name":"B"}`})
+	secretB := []byte(strings.Repeat("b", 64))
+	cases := []struct {
+		name, tok, want string
+	}{
+		{"A with its audience", hs256(t, issuerClaims("https://a.example/", "api-a")), "reached alice A alice"},
+		{"B with its audience and identity claim", signToken(t, "HS256", secretB, issuerClaims("https://b.example", "api-b"), nil), "reached bob B bob"},
+		{"A with B's audience", hs256(t, issuerClaims("https://a.example/", "api-b")), `{"msg":"Invalid audience"}`},
+		{"A's iss signed with B's key", signToken(t, "HS256", secretB, issuerClaims("https://a.example/", "api-a"), nil), `{"msg":"Signature verification failed"}`},
+		{"trailing slash counts", hs256(t, issuerClaims("https://a.example", "api-a")), `{"msg":"Invalid issuer"}`},
+		{"no iss", hs256(t, claimsFor("alice")), `{"msg":"Invalid issuer"}`},
+		{"not a token", "abc", `{"msg":"Not enough segments"}`},
+	}
+	for _, c := range cases {
+		w, seen := serve(t, []Handler{h}, "Bearer "+c.tok)
+		got := seen
+		if seen == "" {
+			got = strings.TrimSpace(w.Body.String())
+		}
+		if got != c.want {
+			t.Errorf("%s: got %q (status %d), want %q", c.name, got, w.Code, c.want)
+		}
+	}
+}
+
+func TestIssuerBlocksRefusedAtLoad(t *testing.T) {
+	t.Parallel()
+	cases := map[string]func(h *Handler){
+		"a key source at the top level": func(h *Handler) { h.KeysRaw = secretKeys(testSecret) },
+		"audience at the top level":     func(h *Handler) { h.Audiences = []string{"x"} },
+		"repeated issuer":               func(h *Handler) { h.IssuerBlocks[1].Issuer = "https://a.example/" },
+		"block without keys":            func(h *Handler) { h.IssuerBlocks[1].KeysRaw = nil },
+		"user claim in a block": func(h *Handler) {
+			h.IssuerBlocks[0].Claims = map[string][]string{"ver": {"{jwt.user.v}"}}
+		},
+		"bad alg in a block": func(h *Handler) { h.IssuerBlocks[0].Algorithms = []string{"RS256"} },
+	}
+	for name, mutate := range cases {
+		h := twoIssuers()
+		mutate(&h)
+		if err := provision(t, &h, mapStore{}); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	h := twoIssuers()
+	h.Claims = map[string][]string{"ver": {"{jwt.user.v}"}}
+	if err := provision(t, &h, mapStore{}); err != nil {
+		t.Errorf("a {jwt.user.*} claim at the top level: %v", err)
+	}
+}
+
+func TestIssuerBlockCaddyfile(t *testing.T) {
+	t.Parallel()
+	var h Handler
+	err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(`jwt_user {
+		issuer https://a.example/ {
+			secret abc
+			audience api-a
+			identity_claim uid
+		}
+		issuer https://b.example {
+			jwks https://b.example/jwks.json
+			algorithms RS256
+		}
+	}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(h.IssuerBlocks) != 2 || h.IssuerBlocks[0].IdentityClaim != "uid" || h.IssuerBlocks[1].Algorithms[0] != "RS256" || len(h.Issuers) != 0 {
+		t.Fatalf("got %+v", h.IssuerBlocks)
+	}
+	err = (&Handler{}).UnmarshalCaddyfile(caddyfile.NewTestDispenser(`jwt_user {
+		issuer https://a.example/ {
+			users_file x.json
+		}
+	}`))
+	if err == nil || !strings.Contains(err.Error(), "not allowed in an issuer block") {
+		t.Fatalf("users_file in a block: %v", err)
+	}
+}
