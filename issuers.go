@@ -81,8 +81,8 @@ func (h *Handler) provisionIssuers(ctx caddy.Context, top *Handler) error {
 		}
 		iss := resolved.Issuers[0]
 		switch {
-		case iss == "":
-			return fmt.Errorf("issuers[%d]: the issuer is empty", i)
+		case iss == "" || strings.ContainsRune(iss, 0):
+			return fmt.Errorf("issuers[%d]: the issuer is empty or holds a NUL", i)
 		case set.byIssuer[iss] != nil:
 			return fmt.Errorf("issuer %s: given more than once", iss)
 		case blk.KeysRaw == nil:
@@ -101,6 +101,7 @@ func (h *Handler) provisionIssuers(ctx caddy.Context, top *Handler) error {
 		if err != nil {
 			return fmt.Errorf("issuer %s: %v", iss, err)
 		}
+		v.blockIssuer = iss
 		set.byIssuer[iss] = v
 		if set.first == nil {
 			set.first, set.maxSize = v, v.maxSize

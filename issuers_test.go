@@ -1,7 +1,11 @@
 package jwtuser
 
 import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
@@ -102,5 +106,42 @@ func TestIssuerBlockCaddyfile(t *testing.T) {
 	}`))
 	if err == nil || !strings.Contains(err.Error(), "not allowed in an issuer block") {
 		t.Fatalf("users_file in a block: %v", err)
+	}
+}
+
+// TestIssuerBlocksKeepUsersApart: the same sub from two blocks is two
+// users, loaded twice and cached apart, whether or not the store's URL names
+// the issuer.
+func TestIssuerBlocksKeepUsersApart(t *testing.T) {
+	t.Parallel()
+	for _, tmpl := range []string{"/users/{jwt.claims.iss}/{jwt.identity}", "/users/{jwt.identity}"} {
+		var loads atomic.Int64
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			loads.Add(1)
+			_, _ = fmt.Fprintf(w, `{"name":%q}`, r.URL.EscapedPath())
+		}))
+		t.Cleanup(srv.Close)
+		h := twoIssuers()
+		h.IssuerBlocks[1].IdentityClaim = ""
+		h.StoreRaw = urlStoreJSON(&UsersURL{URL: srv.URL + tmpl})
+		if err := provision(t, &h, nil); err != nil {
+			t.Fatal(err)
+		}
+		tokA := hs256(t, issuerClaims("https://a.example/", "api-a"))
+		tokB := signToken(t, "HS256", []byte(strings.Repeat("b", 64)), issuerClaims("https://b.example", "api-b"), nil)
+		var seen []string
+		for _, tok := range []string{tokA, tokB, tokA, tokB} {
+			_, got := serve(t, []Handler{h}, "Bearer "+tok)
+			seen = append(seen, got)
+		}
+		if n := loads.Load(); n != 2 {
+			t.Errorf("%s: %d loads for two users asked twice each, want 2", tmpl, n)
+		}
+		if seen[0] != seen[2] || seen[1] != seen[3] {
+			t.Errorf("%s: a cached answer differs: %q", tmpl, seen)
+		}
+		if strings.Contains(tmpl, "iss") && seen[0] == seen[1] {
+			t.Errorf("%s: the same sub from two issuers loaded one user: %q", tmpl, seen)
+		}
 	}
 }

@@ -13,6 +13,9 @@ type token struct {
 	header   rawjson.Text
 	payload  rawjson.Text
 	identity string
+	// issuer is the issuer block that accepted the token; "" without
+	// blocks.
+	issuer string
 	// NumericDate claims, in seconds since the epoch, when present.
 	exp, nbf, iat          float64
 	hasExp, hasNbf, hasIat bool
@@ -31,6 +34,16 @@ func (t Token) Identity() string {
 		return ""
 	}
 	return t.t.identity
+}
+
+// Issuer is the issuer of the issuer block that accepted the token (the
+// handler's "issuers" list), exactly as configured with its global
+// placeholders resolved; "" for a handler without issuer blocks.
+func (t Token) Issuer() string {
+	if t.t == nil {
+		return ""
+	}
+	return t.t.issuer
 }
 
 // Claim returns the JSON text of the claim at a dotted path ("tenant",

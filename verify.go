@@ -28,6 +28,7 @@ type verifier struct {
 	claims        []claimRule
 	identityClaim string
 	tokenType     string // token_type: "", access or refresh
+	blockIssuer   string // the issuer block's issuer; "" without blocks
 	maxSize       int
 	// cache holds tokens that fully verified; shared tokens are immutable.
 	cache *tokenCache
@@ -114,7 +115,7 @@ func (v *verifier) verify(raw string, now time.Time) (*token, *failure) {
 	if err != nil || payload.Kind() != '{' {
 		return nil, errPayloadString
 	}
-	tok := &token{header: header, payload: payload}
+	tok := &token{header: header, payload: payload, issuer: v.blockIssuer}
 	var f *failure
 	if tok.exp, tok.hasExp, f = v.numericDate(payload, "exp"); f != nil {
 		return nil, f
