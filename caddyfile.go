@@ -37,11 +37,12 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		secret <value>
 //		public_key <pem-file>
 //		jwks <url> [<refresh-interval>]
+//		discovery <issuer> [<refresh-interval>]
 //		keys <module> [<args...>] [{ ... }]
 //		algorithms <alg...>
 //		issuer <iss...>
 //		issuer <iss> {
-//			secret|public_key|jwks|keys ...
+//			discovery [<refresh-interval>] | secret|public_key|jwks|keys ...
 //			algorithms|audience|leeway|require_claims|claim|identity_claim ...
 //		}
 //		audience <aud...>
@@ -112,9 +113,9 @@ func (h *Handler) parseSubdirective(d *caddyfile.Dispenser, sub string) error {
 	switch sub {
 	case "from":
 		err = h.parseFrom(d)
-	case "secret", "public_key", "jwks", "keys":
+	case "discovery", "secret", "public_key", "jwks", "keys":
 		if h.KeysRaw != nil {
-			return d.Errf("%s: a key source is already given: secret, public_key, jwks and keys name exactly one", sub)
+			return d.Errf("%s: a key source is already given: discovery, secret, public_key, jwks and keys name exactly one", sub)
 		}
 		h.KeysRaw, err = parseGuest(d, "http.jwt_user.keys", sub)
 	case "algorithms":
@@ -218,7 +219,7 @@ func (h *Handler) parseSubdirective(d *caddyfile.Dispenser, sub string) error {
 // isGuest subdirectives name a guest module; a second one is refused with
 // its own message.
 var isGuest = map[string]bool{
-	"secret": true, "public_key": true, "jwks": true, "keys": true,
+	"discovery": true, "secret": true, "public_key": true, "jwks": true, "keys": true,
 	"users_file": true, "users_url": true, "users_sql": true, "store": true,
 }
 
@@ -308,7 +309,7 @@ func parseSharedCache(d *caddyfile.Dispenser) (json.RawMessage, error) {
 
 // shortcuts name the guest module each shortcut subdirective configures.
 var shortcuts = map[string]string{
-	"secret": "secret", "public_key": "public_key", "jwks": "jwks",
+	"secret": "secret", "public_key": "public_key", "jwks": "jwks", "discovery": "discovery",
 	"users_file": "file", "users_url": "http", "users_sql": "sql",
 }
 

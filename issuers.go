@@ -32,8 +32,9 @@ type IssuerBlock struct {
 	// placeholders are resolved at load; any other is refused. Required.
 	Issuer string `json:"issuer"`
 	// The block's key source: a guest module in http.jwt_user.keys
-	// (secret, public_key, jwks, or a third party's), named by its
-	// "source" field. Required.
+	// (discovery, secret, public_key, jwks, or a third party's), named by
+	// its "source" field; a discovery source without an issuer takes the
+	// block's. Required.
 	KeysRaw json.RawMessage `json:"keys,omitempty" caddy:"namespace=http.jwt_user.keys inline_key=source"`
 	// As the handler's algorithms, for this block's tokens.
 	Algorithms []string `json:"algorithms,omitempty"`
@@ -93,9 +94,13 @@ func (h *Handler) provisionIssuers(ctx caddy.Context, top *Handler) error {
 				return fmt.Errorf("issuer %s: a claim compared with {jwt.user.*} belongs at the top level, not in an issuer block", iss)
 			}
 		}
+		blk.KeysRaw = withDiscoveryIssuer(blk.KeysRaw, blk.Issuer)
 		mod, err := ctx.LoadModule(blk, "KeysRaw")
 		if err != nil {
 			return fmt.Errorf("issuer %s: loading the key source: %v", iss, err)
+		}
+		if d, ok := mod.(interface{ configuredIssuer() string }); ok && d.configuredIssuer() != iss {
+			return fmt.Errorf("issuer %s: its discovery names another issuer, %s", iss, d.configuredIssuer())
 		}
 		v, err := resolved.newVerifier(mod.(KeySource))
 		if err != nil {
@@ -218,7 +223,7 @@ func (h *Handler) parseIssuerBlock(d *caddyfile.Dispenser, args []string) error 
 
 // inIssuerBlock are the subdirectives an issuer block takes.
 var inIssuerBlock = map[string]bool{
-	"secret": true, "public_key": true, "jwks": true, "keys": true,
+	"discovery": true, "secret": true, "public_key": true, "jwks": true, "keys": true,
 	"algorithms": true, "audience": true, "leeway": true, "require_claims": true,
 	"claim": true, "identity_claim": true,
 }
