@@ -24,6 +24,8 @@ func init() {
 // Placeholders, set for the handlers that follow and for failure responses:
 //
 //	{jwt.identity}        the token's identity
+//	{jwt.issuer}          the issuer block that accepted the token, as
+//	                      configured; empty without issuer blocks
 //	{jwt.claims}          the verified claims, as compact JSON
 //	{jwt.claims.<path>}   a claim; <path> walks nested objects with dots
 //	{jwt.user}            the loaded user, as compact JSON

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 )
@@ -143,5 +144,26 @@ func TestIssuerBlocksKeepUsersApart(t *testing.T) {
 		if strings.Contains(tmpl, "iss") && seen[0] == seen[1] {
 			t.Errorf("%s: the same sub from two issuers loaded one user: %q", tmpl, seen)
 		}
+	}
+}
+
+func TestIssuerPlaceholder(t *testing.T) {
+	t.Parallel()
+	h := provisionedHandler(t, twoIssuers(), mapStore{"alice": `{"name":"A"}`})
+	tok, f, iss := h.verifyWithIssuer(hs256(t, issuerClaims("https://a.example/", "api-a")), time.Now())
+	if f != nil || iss != "https://a.example/" {
+		t.Fatalf("verify: %v %q", f, iss)
+	}
+	st := &requestState{tok: tok}
+	if v, ok := st.placeholder("jwt.issuer"); !ok || v != "https://a.example/" {
+		t.Errorf("{jwt.issuer} = %v, %v", v, ok)
+	}
+	if v, ok := (&requestState{}).placeholder("jwt.issuer"); !ok || v != "" {
+		t.Errorf("{jwt.issuer} without a token = %v, %v", v, ok)
+	}
+	single := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret)}, mapStore{})
+	tok, _, iss = single.verifyWithIssuer(hs256(t, claimsFor("alice")), time.Now())
+	if v, _ := (&requestState{tok: tok}).placeholder("jwt.issuer"); v != "" || iss != "" {
+		t.Errorf("{jwt.issuer} without blocks = %q, %q", v, iss)
 	}
 }
