@@ -149,11 +149,7 @@ func verifyToken(out io.Writer, h *Handler, raw string, now time.Time) (int, err
 	}
 	tok, f, iss := h.verifyWithIssuer(raw, now)
 	if h.issuers != nil {
-		if iss != "" {
-			fmt.Fprintf(out, "issuer block: %s\n", iss)
-		} else {
-			fmt.Fprintf(out, "issuer block: none (the token's iss names no configured issuer, or the token is malformed)\n")
-		}
+		fmt.Fprintf(out, "issuer block: %s\n", h.issuers.describe(raw, iss))
 	}
 	if tok != nil {
 		fmt.Fprintf(out, "header: %s\nclaims: %s\n", indentJSON(tok.header.String()), indentJSON(tok.payload.String()))

@@ -3,6 +3,7 @@ package jwtuser
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -236,4 +237,20 @@ func (h *Handler) verifyWithIssuer(raw string, now time.Time) (*token, *failure,
 		return tok, f, ""
 	}
 	return h.issuers.verify(raw, now)
+}
+
+// describe names, for the command line, the block that took raw (iss), or
+// why none did.
+func (s *issuerSet) describe(raw, iss string) string {
+	if iss != "" {
+		return iss
+	}
+	named, ok := s.peekIssuer(raw)
+	switch {
+	case !ok:
+		return "none (the token is malformed)"
+	case named == "":
+		return "none (the token has no iss, or one that is not a string)"
+	}
+	return fmt.Sprintf("none (the token's iss %q is not one of: %s)", named, strings.Join(slices.Sorted(maps.Keys(s.byIssuer)), ", "))
 }

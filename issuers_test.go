@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -165,5 +166,36 @@ func TestIssuerPlaceholder(t *testing.T) {
 	tok, _, iss = single.verifyWithIssuer(hs256(t, claimsFor("alice")), time.Now())
 	if v, _ := (&requestState{tok: tok}).placeholder("jwt.issuer"); v != "" || iss != "" {
 		t.Errorf("{jwt.issuer} without blocks = %q, %q", v, iss)
+	}
+}
+
+// TestVerifyCommandNamesTheBlock: jwt-user verify says which issuer block
+// accepted a token, or why none did.
+func TestVerifyCommandNamesTheBlock(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	config := filepath.Join(dir, "Caddyfile")
+	writeFile(t, config, fmt.Sprintf(":8080 {\n\tjwt_user {\n\t\tissuer https://a.example/ {\n\t\t\tsecret %s\n\t\t}\n\t\tissuer https://b.example {\n\t\t\tsecret %s\n\t\t}\n\t\tusers_file %s\n\t}\n}\n",
+		testSecret, strings.Repeat("b", 64), usersFile(t, `{"alice": {}}`)))
+	withIss := func(iss string) string {
+		c := claimsFor("alice")
+		c["iss"] = iss
+		return hs256(t, c)
+	}
+	for _, c := range []struct {
+		token string
+		code  int
+		want  string
+	}{
+		{withIss("https://a.example/"), 0, "issuer block: https://a.example/\n"},
+		{withIss("https://b.example"), 1, "issuer block: https://b.example\n"},
+		{withIss("https://c.example"), 1, `issuer block: none (the token's iss "https://c.example" is not one of: https://a.example/, https://b.example)`},
+		{hs256(t, claimsFor("alice")), 1, "issuer block: none (the token has no iss"},
+		{"a.b", 1, "issuer block: none (the token is malformed)"},
+	} {
+		out, code := runCLI(t, "", "verify", "-c", config, c.token)
+		if code != c.code || !strings.Contains(out, c.want) {
+			t.Errorf("%d %q, want %d ...%q", code, out, c.code, c.want)
+		}
 	}
 }
