@@ -107,7 +107,7 @@ func (h *Handler) provisionIssuers(ctx caddy.Context, top *Handler) error {
 		if err != nil {
 			return fmt.Errorf("issuer %s: %v", iss, err)
 		}
-		v.blockIssuer = iss
+		v.fromBlock = true
 		set.byIssuer[iss] = v
 		if set.first == nil {
 			set.first, set.maxSize = v, v.maxSize

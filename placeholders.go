@@ -78,7 +78,7 @@ func (st *requestState) placeholder(key string) (any, bool) {
 		if st.tok == nil {
 			return "", true
 		}
-		return st.tok.issuer, true
+		return st.tok.issuer(), true
 	case "error":
 		return st.reason, true
 	case "user":
