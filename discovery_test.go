@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/caddyserver/caddy/v2/caddyconfig"
+	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/go-jose/go-jose/v4"
 )
 
@@ -174,5 +175,27 @@ func TestClampMaxAge(t *testing.T) {
 	}
 	if got := maxAgeOf(http.Header{"Cache-Control": {"public, max-age=120"}}); got != 2*time.Minute {
 		t.Errorf("maxAgeOf = %v", got)
+	}
+}
+
+// TestDiscoveryAtTheTopLevel: discovery <issuer> as a handler's one key
+// source, from the Caddyfile.
+func TestDiscoveryAtTheTopLevel(t *testing.T) {
+	t.Parallel()
+	a := newOIDCProvider(t, getKeys(t).rsa, "a")
+	var h Handler
+	err := h.UnmarshalCaddyfile(caddyfile.NewTestDispenser(fmt.Sprintf(`jwt_user {
+		discovery %s 5m
+		issuer %s
+	}`, a.issuer, a.issuer)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h = provisionedHandler(t, h, mapStore{"alice": `{"name":"A"}`})
+	if got := bodyOrSeen(serve(t, []Handler{h}, "Bearer "+a.token(t, "alice", "x", "a"))); got != "reached alice A alice" {
+		t.Errorf("got %q", got)
+	}
+	if err := (&Handler{}).UnmarshalCaddyfile(caddyfile.NewTestDispenser("jwt_user {\n\tdiscovery https://a.example 5m 6m\n}")); err == nil {
+		t.Error("two intervals accepted")
 	}
 }

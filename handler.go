@@ -42,8 +42,9 @@ type Handler struct {
 	From []TokenSource `json:"from,omitempty"`
 
 	// The key source: a guest module in http.jwt_user.keys (secret,
-	// public_key, jwks, or a third party's), named by its "source" field.
-	// Required.
+	// public_key, jwks, discovery, or a third party's), named by its
+	// "source" field. Required, unless IssuerBlocks are given (then
+	// refused: each block has its own).
 	KeysRaw json.RawMessage `json:"keys,omitempty" caddy:"namespace=http.jwt_user.keys inline_key=source"`
 	// Algs a token may use (RFC 7518 names). Default: every alg the key
 	// source serves.
