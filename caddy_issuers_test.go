@@ -4,8 +4,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestIssuerBlocksThroughCaddy runs two local OpenID providers behind one
@@ -69,4 +72,9 @@ func TestIssuerBlocksThroughCaddy(t *testing.T) {
 	})
 	want("B next to a refused A", tokB, 200, b.issuer+" alice b")
 	eventually(t, "the log saying why", func() bool { return fileHolds(log, "names the issuer") })
+	// Refetched every second, refused every time, said once.
+	time.Sleep(2500 * time.Millisecond)
+	if b, _ := os.ReadFile(log); strings.Count(string(b), "names the issuer") != 1 {
+		t.Errorf("the mismatch logged %d times, want once", strings.Count(string(b), "names the issuer"))
+	}
 }

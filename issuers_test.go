@@ -185,7 +185,7 @@ func TestVerifyCommandNamesTheBlock(t *testing.T) {
 	for _, c := range []struct {
 		token string
 		code  int
-		want  string
+		want  string // in the output
 	}{
 		{withIss("https://a.example/"), 0, "issuer block: https://a.example/\n"},
 		{withIss("https://b.example"), 1, "issuer block: https://b.example\n"},
