@@ -72,9 +72,9 @@ func (p *discovered) run(wait time.Duration) {
 // wait before the next fetch.
 func (p *discovered) update() time.Duration {
 	jwksURI, maxAge, err := p.fetchDocument()
-	var mismatch *issuerMismatch
+	var unusable unusableDocument
 	switch {
-	case errors.As(err, &mismatch):
+	case errors.As(err, &unusable):
 		// Fail closed: a document naming another issuer makes the source
 		// unusable, whatever came before.
 		p.report(err.Error())
@@ -95,12 +95,11 @@ func (p *discovered) update() time.Duration {
 	return p.refresh
 }
 
-// issuerMismatch is a document that names another issuer.
-type issuerMismatch struct{ configured, named string }
+// unusableDocument is a document that names another issuer, or no usable
+// jwks_uri: the source has no keys while it stands.
+type unusableDocument string
 
-func (e *issuerMismatch) Error() string {
-	return fmt.Sprintf("the discovery document names the issuer %q, not the configured %q (they must be equal exactly, trailing slash included); the issuer's tokens get 503 until it does", e.named, e.configured)
-}
+func (e unusableDocument) Error() string { return string(e) }
 
 // fetchDocument reads the document, checking its issuer.
 func (p *discovered) fetchDocument() (jwksURI string, maxAge time.Duration, err error) {
@@ -126,10 +125,10 @@ func (p *discovered) fetchDocument() (jwksURI string, maxAge time.Duration, err 
 		if doc.Issuer != nil {
 			named = *doc.Issuer
 		}
-		return "", 0, &issuerMismatch{configured: p.issuer, named: named}
+		return "", 0, unusableDocument(fmt.Sprintf("the discovery document names the issuer %q, not the configured %q (they must be equal exactly, trailing slash included); the issuer's tokens get 503 until it does", named, p.issuer))
 	}
 	if !isHTTPURL(doc.JWKSURI) {
-		return "", 0, &issuerMismatch{configured: p.issuer, named: *doc.Issuer + ` with no usable jwks_uri`}
+		return "", 0, unusableDocument(fmt.Sprintf("the discovery document's jwks_uri %q is not an http or https URL; the issuer's tokens get 503 until it is", doc.JWKSURI))
 	}
 	return doc.JWKSURI, maxAgeOf(ans.header), nil
 }

@@ -33,7 +33,8 @@ const (
 // sets shared across reloads).
 //
 // The document is fetched at load (a failure there is logged and retried
-// with backoff, not fatal) and again every Refresh. Until a document and
+// every 30s, or every Refresh when shorter; never fatal) and again every
+// Refresh. Until a document and
 // its set are in, and whenever the last document named another issuer or
 // had no jwks_uri, the source has no keys: tokens get the store-error
 // response "Signing keys unavailable" (503), never a pass, and the log says
