@@ -3,6 +3,7 @@ package jwtuser
 import (
 	"crypto"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -14,6 +15,7 @@ import (
 	"github.com/caddyserver/caddy/v2/caddyconfig"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
 	"github.com/go-jose/go-jose/v4"
+	"go.uber.org/zap"
 )
 
 // oidcProvider is a local OpenID provider: a discovery document at
@@ -197,5 +199,38 @@ func TestDiscoveryAtTheTopLevel(t *testing.T) {
 	}
 	if err := (&Handler{}).UnmarshalCaddyfile(caddyfile.NewTestDispenser("jwt_user {\n\tdiscovery https://a.example 5m 6m\n}")); err == nil {
 		t.Error("two intervals accepted")
+	}
+}
+
+// TestDiscoveryUnusableDocuments: another issuer, no issuer, or a jwks_uri
+// that is not http(s) leave the source without keys; a failed fetch does
+// not count as unusable (the last good document stays).
+func TestDiscoveryUnusableDocuments(t *testing.T) {
+	t.Parallel()
+	var doc atomic.Pointer[string]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d := doc.Load(); d != nil {
+			_, _ = w.Write([]byte(*d))
+			return
+		}
+		w.WriteHeader(http.StatusBadGateway)
+	}))
+	t.Cleanup(srv.Close)
+	p := newDiscovered(srv.URL, time.Minute, zap.NewNop())
+	for _, body := range []string{
+		fmt.Sprintf(`{"issuer":%q,"jwks_uri":"ftp://x/keys"}`, srv.URL),
+		fmt.Sprintf(`{"issuer":%q,"jwks_uri":"https://x/keys"}`, srv.URL+"/"),
+		`{"jwks_uri":"https://x/keys"}`,
+	} {
+		doc.Store(&body)
+		var unusable unusableDocument
+		if _, _, err := p.fetchDocument(); !errors.As(err, &unusable) {
+			t.Errorf("%s: %v", body, err)
+		}
+	}
+	doc.Store(nil)
+	var unusable unusableDocument
+	if _, _, err := p.fetchDocument(); err == nil || errors.As(err, &unusable) {
+		t.Errorf("a 502: %v", err)
 	}
 }
