@@ -37,9 +37,14 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		secret <value>
 //		public_key <pem-file>
 //		jwks <url> [<refresh-interval>]
+//		discovery <issuer> [<refresh-interval>]
 //		keys <module> [<args...>] [{ ... }]
 //		algorithms <alg...>
 //		issuer <iss...>
+//		issuer <iss> {
+//			discovery [<refresh-interval>] | secret|public_key|jwks|keys ...
+//			algorithms|audience|leeway|require_claims|claim|identity_claim ...
+//		}
 //		audience <aud...>
 //		leeway <duration>
 //		require_claims <name...>
@@ -94,119 +99,127 @@ func (h *Handler) UnmarshalCaddyfile(d *caddyfile.Dispenser) error {
 			return d.Errf("%s: given more than once", sub)
 		}
 		seen[sub] = true
-		var err error
-		switch sub {
-		case "from":
-			err = h.parseFrom(d)
-		case "secret", "public_key", "jwks", "keys":
-			if h.KeysRaw != nil {
-				return d.Errf("%s: a key source is already given: secret, public_key, jwks and keys name exactly one", sub)
-			}
-			h.KeysRaw, err = parseGuest(d, "http.jwt_user.keys", sub)
-		case "algorithms":
-			h.Algorithms, err = someArgs(d)
-		case "issuer":
-			var v []string
-			v, err = someArgs(d)
-			h.Issuers = append(h.Issuers, v...)
-		case "audience":
-			var v []string
-			v, err = someArgs(d)
-			h.Audiences = append(h.Audiences, v...)
-		case "leeway":
-			var dur time.Duration
-			dur, err = durationArg(d)
-			h.Leeway = caddy.Duration(dur)
-		case "require_claims":
-			var v []string
-			v, err = someArgs(d)
-			h.RequireClaims = append(h.RequireClaims, v...)
-		case "claim":
-			err = h.parseClaim(d)
-		case "identity_claim":
-			h.IdentityClaim, err = oneArg(d)
-		case "max_body":
-			h.MaxBody, err = sizeArg(d)
-		case "max_token_size":
-			h.MaxTokenSize, err = sizeArg(d)
-		case "users_file", "users_url", "users_sql", "store":
-			if h.StoreRaw != nil {
-				return d.Errf("%s: a store is already given: users_file, users_url, users_sql and store name exactly one", sub)
-			}
-			h.StoreRaw, err = parseGuest(d, "http.jwt_user.stores", sub)
-		case "cache_ttl", "cache_not_found_ttl":
-			var dur time.Duration
-			dur, err = durationArg(d)
-			v := caddy.Duration(dur)
-			if sub == "cache_ttl" {
-				h.CacheTTL = &v
-			} else {
-				h.CacheNotFoundTTL = &v
-			}
-		case "stale_if_error":
-			var dur time.Duration
-			dur, err = durationArg(d)
-			h.StaleIfError = caddy.Duration(dur)
-		case "cache_size":
-			var v string
-			if v, err = oneArg(d); err == nil {
-				if h.CacheSize, err = strconv.Atoi(v); err != nil {
-					return d.Errf("cache_size: %q is not a number of entries", v)
-				}
-			}
-		case "shared_cache":
-			h.SharedCacheRaw, err = parseSharedCache(d)
-		case "token_type":
-			h.TokenType, err = oneArg(d)
-		case "csrf":
-			var v string
-			if v, err = oneArg(d); err == nil {
-				if v != "on" && v != "off" {
-					return d.Errf("csrf: %q is neither on nor off", v)
-				}
-				on := v == "on"
-				h.CSRF = &on
-			}
-		case "csrf_methods":
-			h.CSRFMethods, err = someArgs(d)
-		case "csrf_header":
-			h.CSRFHeader, err = oneArg(d)
-		case "require_fresh":
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			h.RequireFresh = true
-		case "optional":
-			if d.NextArg() {
-				return d.ArgErr()
-			}
-			h.Optional = true
-		case "strip_headers":
-			var v []string
-			v, err = someArgs(d)
-			h.StripHeaders = append(h.StripHeaders, v...)
-		case "revoke_issued_before":
-			h.RevokeIssuedBefore, err = oneArg(d)
-		case "revoked_tokens":
-			h.RevokedTokens, err = parseRevokedTokensDirective(d)
-		default:
-			field := h.responseField(sub)
-			if field == nil {
-				return d.Errf("unknown subdirective %q", sub)
-			}
-			*field, err = parseResponse(d)
-		}
-		if err != nil {
+		if err := h.parseSubdirective(d, sub); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// parseSubdirective reads one subdirective of jwt_user, or of an issuer
+// block (which admits only the key source and the token checks).
+func (h *Handler) parseSubdirective(d *caddyfile.Dispenser, sub string) error {
+	var err error
+	switch sub {
+	case "from":
+		err = h.parseFrom(d)
+	case "discovery", "secret", "public_key", "jwks", "keys":
+		if h.KeysRaw != nil {
+			return d.Errf("%s: a key source is already given: discovery, secret, public_key, jwks and keys name exactly one", sub)
+		}
+		h.KeysRaw, err = parseGuest(d, "http.jwt_user.keys", sub)
+	case "algorithms":
+		h.Algorithms, err = someArgs(d)
+	case "issuer":
+		var v []string
+		if v, err = someArgs(d); err == nil && d.NextBlock(d.Nesting()) {
+			return h.parseIssuerBlock(d, v)
+		}
+		h.Issuers = append(h.Issuers, v...)
+	case "audience":
+		var v []string
+		v, err = someArgs(d)
+		h.Audiences = append(h.Audiences, v...)
+	case "leeway":
+		var dur time.Duration
+		dur, err = durationArg(d)
+		h.Leeway = caddy.Duration(dur)
+	case "require_claims":
+		var v []string
+		v, err = someArgs(d)
+		h.RequireClaims = append(h.RequireClaims, v...)
+	case "claim":
+		err = h.parseClaim(d)
+	case "identity_claim":
+		h.IdentityClaim, err = oneArg(d)
+	case "max_body":
+		h.MaxBody, err = sizeArg(d)
+	case "max_token_size":
+		h.MaxTokenSize, err = sizeArg(d)
+	case "users_file", "users_url", "users_sql", "store":
+		if h.StoreRaw != nil {
+			return d.Errf("%s: a store is already given: users_file, users_url, users_sql and store name exactly one", sub)
+		}
+		h.StoreRaw, err = parseGuest(d, "http.jwt_user.stores", sub)
+	case "cache_ttl", "cache_not_found_ttl":
+		var dur time.Duration
+		dur, err = durationArg(d)
+		v := caddy.Duration(dur)
+		if sub == "cache_ttl" {
+			h.CacheTTL = &v
+		} else {
+			h.CacheNotFoundTTL = &v
+		}
+	case "stale_if_error":
+		var dur time.Duration
+		dur, err = durationArg(d)
+		h.StaleIfError = caddy.Duration(dur)
+	case "cache_size":
+		var v string
+		if v, err = oneArg(d); err == nil {
+			if h.CacheSize, err = strconv.Atoi(v); err != nil {
+				return d.Errf("cache_size: %q is not a number of entries", v)
+			}
+		}
+	case "shared_cache":
+		h.SharedCacheRaw, err = parseSharedCache(d)
+	case "token_type":
+		h.TokenType, err = oneArg(d)
+	case "csrf":
+		var v string
+		if v, err = oneArg(d); err == nil {
+			if v != "on" && v != "off" {
+				return d.Errf("csrf: %q is neither on nor off", v)
+			}
+			on := v == "on"
+			h.CSRF = &on
+		}
+	case "csrf_methods":
+		h.CSRFMethods, err = someArgs(d)
+	case "csrf_header":
+		h.CSRFHeader, err = oneArg(d)
+	case "require_fresh":
+		if d.NextArg() {
+			return d.ArgErr()
+		}
+		h.RequireFresh = true
+	case "optional":
+		if d.NextArg() {
+			return d.ArgErr()
+		}
+		h.Optional = true
+	case "strip_headers":
+		var v []string
+		v, err = someArgs(d)
+		h.StripHeaders = append(h.StripHeaders, v...)
+	case "revoke_issued_before":
+		h.RevokeIssuedBefore, err = oneArg(d)
+	case "revoked_tokens":
+		h.RevokedTokens, err = parseRevokedTokensDirective(d)
+	default:
+		field := h.responseField(sub)
+		if field == nil {
+			return d.Errf("unknown subdirective %q", sub)
+		}
+		*field, err = parseResponse(d)
+	}
+	return err
+}
+
 // isGuest subdirectives name a guest module; a second one is refused with
 // its own message.
 var isGuest = map[string]bool{
-	"secret": true, "public_key": true, "jwks": true, "keys": true,
+	"discovery": true, "secret": true, "public_key": true, "jwks": true, "keys": true,
 	"users_file": true, "users_url": true, "users_sql": true, "store": true,
 }
 
@@ -296,7 +309,7 @@ func parseSharedCache(d *caddyfile.Dispenser) (json.RawMessage, error) {
 
 // shortcuts name the guest module each shortcut subdirective configures.
 var shortcuts = map[string]string{
-	"secret": "secret", "public_key": "public_key", "jwks": "jwks",
+	"secret": "secret", "public_key": "public_key", "jwks": "jwks", "discovery": "discovery",
 	"users_file": "file", "users_url": "http", "users_sql": "sql",
 }
 

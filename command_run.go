@@ -147,7 +147,10 @@ func verifyToken(out io.Writer, h *Handler, raw string, now time.Time) (int, err
 	if scheme, rest, ok := strings.Cut(raw, " "); ok && strings.EqualFold(scheme, "Bearer") {
 		raw = strings.TrimSpace(rest)
 	}
-	tok, f := h.verifier.verify(raw, now)
+	tok, f, iss := h.verifyWithIssuer(raw, now)
+	if h.issuers != nil {
+		fmt.Fprintf(out, "issuer block: %s\n", h.issuers.describe(raw, iss))
+	}
 	if tok != nil {
 		fmt.Fprintf(out, "header: %s\nclaims: %s\n", indentJSON(tok.header.String()), indentJSON(tok.payload.String()))
 		if tok.identity != "" {

@@ -11,7 +11,8 @@
 // answers with its response (failure.go, responses.go).
 //
 // The parts are guest modules behind small public interfaces: key sources
-// (KeySource) in http.jwt_user.keys — secret, public_key, jwks — and stores
+// (KeySource) in http.jwt_user.keys — secret, public_key, jwks, discovery
+// (keys_discovery.go) — and stores
 // (Store) in http.jwt_user.stores — file, http, sql — and shared caches
 // (SharedCache) in http.jwt_user.shared_caches — redis, a second cache level
 // between the caching layer and the store, shared by Caddy instances

@@ -24,6 +24,8 @@ func init() {
 // Placeholders, set for the handlers that follow and for failure responses:
 //
 //	{jwt.identity}        the token's identity
+//	{jwt.issuer}          the issuer block that accepted the token, as
+//	                      configured; empty without issuer blocks
 //	{jwt.claims}          the verified claims, as compact JSON
 //	{jwt.claims.<path>}   a claim; <path> walks nested objects with dots
 //	{jwt.user}            the loaded user, as compact JSON
@@ -40,8 +42,9 @@ type Handler struct {
 	From []TokenSource `json:"from,omitempty"`
 
 	// The key source: a guest module in http.jwt_user.keys (secret,
-	// public_key, jwks, or a third party's), named by its "source" field.
-	// Required.
+	// public_key, jwks, discovery, or a third party's), named by its
+	// "source" field. Required, unless IssuerBlocks are given (then
+	// refused: each block has its own).
 	KeysRaw json.RawMessage `json:"keys,omitempty" caddy:"namespace=http.jwt_user.keys inline_key=source"`
 	// Algs a token may use (RFC 7518 names). Default: every alg the key
 	// source serves.
@@ -55,6 +58,12 @@ type Handler struct {
 	Algorithms []string `json:"algorithms,omitempty"`
 	// The token's iss (RFC 7519 §4.1.1) must equal one of these.
 	Issuers []string `json:"issuer,omitempty"`
+	// Several identity providers, each with its own key source and token
+	// checks (see IssuerBlock); the token's iss picks one. With blocks the
+	// top-level key source, algorithms, issuer, audience, leeway,
+	// require_claims, identity_claim and claims other than {jwt.user.*}
+	// ones are refused at load.
+	IssuerBlocks []*IssuerBlock `json:"issuers,omitempty"`
 	// The token's aud (RFC 7519 §4.1.3, a string or an array) must contain
 	// one of these.
 	Audiences []string `json:"audience,omitempty"`
@@ -218,7 +227,8 @@ type Handler struct {
 	// strip is StripHeaders in canonical form, deleted per request.
 	strip     []string
 	extractor *extractor
-	verifier  *verifier
+	verifier  *verifier  // nil with issuer blocks
+	issuers   *issuerSet // nil without
 	// store answers ServeHTTP: the in-memory store itself, or the caching
 	// layer in front of a remote one (then also kept in cache).
 	store       Store
@@ -279,7 +289,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 	}
 
 	// Verify, identity included.
-	tok, f := h.verifier.verify(raw, h.now())
+	var tok *token
+	if h.issuers == nil {
+		tok, f = h.verifier.verify(raw, h.now())
+	} else {
+		tok, f, _ = h.issuers.verify(raw, h.now())
+	}
 	st.tok = tok // a good or an expired token only: its claims may be shown
 	if f != nil {
 		return h.refuse(w, r, repl, st, f)

@@ -128,6 +128,10 @@ type keySet struct {
 	refresh time.Duration
 	client  *http.Client
 	now     func() time.Time
+	// honourMaxAge: the answers' Cache-Control max-age, within
+	// clampMaxAge's bounds, replaces refresh (the discovery source's sets).
+	honourMaxAge bool
+	maxAge       atomic.Int64 // the last good answer's max-age; 0: none
 
 	current atomic.Pointer[jwkSet]
 	// gen counts changes of the set; a cached token verified under an
@@ -272,6 +276,9 @@ func (k *keySet) download() (*jwkSet, int, error) {
 	case ans.status != http.StatusOK:
 		return nil, 0, fmt.Errorf("status %d", ans.status)
 	}
+	if k.honourMaxAge {
+		k.maxAge.Store(int64(maxAgeOf(ans.header)))
+	}
 	return parseJWKS(ans.body)
 }
 
@@ -287,6 +294,9 @@ func (k *keySet) run() {
 		ok := k.lastOK
 		k.mu.Unlock()
 		wait := k.refresh
+		if ma := time.Duration(k.maxAge.Load()); ma > 0 {
+			wait = clampMaxAge(ma)
+		}
 		if !ok {
 			wait = min(backoff, k.refresh)
 			backoff = min(2*backoff, jwksMaxBackoff)

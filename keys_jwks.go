@@ -1,13 +1,13 @@
 package jwtuser
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"time"
 
 	"github.com/caddyserver/caddy/v2"
 	"github.com/caddyserver/caddy/v2/caddyconfig/caddyfile"
+	"go.uber.org/zap"
 )
 
 func init() {
@@ -55,34 +55,63 @@ func (JWKS) CaddyModule() caddy.ModuleInfo {
 // Provision takes the set from keySetPool, fetching it when no
 // configuration holds it yet.
 func (j *JWKS) Provision(ctx caddy.Context) error {
-	u, err := resolveAtLoad("jwks", j.URL)
+	u, refresh, err := fetchSettings("jwks", j.URL, j.Refresh)
 	if err != nil {
 		return err
 	}
+	if j.set, err = takeKeySet(&j.ref, u, refresh, false, ctx.Logger()); err != nil {
+		return fmt.Errorf("jwks: %v", err)
+	}
+	return nil
+}
+
+// fetchSettings resolves a fetched document's URL (refused: not http or
+// https, a per-request placeholder) and its refresh interval (default 10m,
+// refused below 1s), for the setting named field.
+func fetchSettings(field, rawURL string, refresh caddy.Duration) (string, time.Duration, error) {
+	u, err := resolveAtLoad(field, rawURL)
+	if err != nil {
+		return "", 0, err
+	}
+	if !isHTTPURL(u) {
+		return "", 0, fmt.Errorf("%s: %q is not an http or https URL", field, u)
+	}
+	every := time.Duration(refresh)
+	if every == 0 {
+		every = defaultJWKSRefresh
+	}
+	if every < time.Second {
+		return "", 0, fmt.Errorf("%s: the refresh interval must be at least 1s", field)
+	}
+	return u, every, nil
+}
+
+// isHTTPURL tells an absolute http or https URL with a host.
+func isHTTPURL(u string) bool {
 	parsed, err := url.Parse(u)
-	if err != nil || (parsed.Scheme != "https" && parsed.Scheme != "http") || parsed.Host == "" {
-		return fmt.Errorf("jwks: %q is not an http or https URL", u)
-	}
-	refresh := time.Duration(j.Refresh)
-	if refresh == 0 {
-		refresh = defaultJWKSRefresh
-	}
-	if refresh < time.Second {
-		return errors.New("jwks: the refresh interval must be at least 1s")
-	}
-	logger := ctx.Logger()
+	return err == nil && (parsed.Scheme == "https" || parsed.Scheme == "http") && parsed.Host != ""
+}
+
+// takeKeySet takes the set of u from keySetPool, starting it when no
+// configuration holds it yet. honourMaxAge sets the refresh interval from
+// the answers' Cache-Control max-age (see clampMaxAge).
+func takeKeySet(ref *poolRef, u string, refresh time.Duration, honourMaxAge bool, logger *zap.Logger) (*keySet, error) {
 	key := fmt.Sprintf("jwks:%s|%v", u, refresh)
-	v, err := j.ref.take(keySetPool, key, func() (caddy.Destructor, error) {
+	if honourMaxAge {
+		key = "max-age " + key
+	}
+	v, err := ref.take(keySetPool, key, func() (caddy.Destructor, error) {
 		ks := newKeySet(u, refresh, logger)
+		ks.honourMaxAge = honourMaxAge
 		ks.start()
 		return ks, nil
 	})
 	if err != nil {
-		return fmt.Errorf("jwks: %v", err)
+		return nil, err
 	}
-	j.set = v.(*keySet)
-	j.set.setLogger(logger)
-	return nil
+	ks := v.(*keySet)
+	ks.setLogger(logger)
+	return ks, nil
 }
 
 // Cleanup lets go of the set; the last configuration using it stops its

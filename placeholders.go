@@ -50,7 +50,7 @@ func attachState(r *http.Request, repl *caddy.Replacer) *requestState {
 	return st
 }
 
-// placeholder resolves the jwt.* placeholders. Every jwt.identity, jwt.error,
+// placeholder resolves the jwt.* placeholders. Every jwt.identity, jwt.issuer, jwt.error,
 // jwt.user[.path] and jwt.claims[.path] key is known, empty when there is no
 // value, so a Caddyfile never sees the literal placeholder text.
 func (st *requestState) placeholder(key string) (any, bool) {
@@ -74,6 +74,11 @@ func (st *requestState) placeholder(key string) (any, bool) {
 			return "", true
 		}
 		return st.tok.identity, true
+	case "issuer":
+		if st.tok == nil {
+			return "", true
+		}
+		return st.tok.issuer(), true
 	case "error":
 		return st.reason, true
 	case "user":

@@ -53,14 +53,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if h.strip, err = stripList(h.StripHeaders); err != nil {
 		return err
 	}
-	if h.KeysRaw == nil {
-		return errors.New("no key source: give secret, public_key or jwks (or keys <module>)")
-	}
-	mod, err := ctx.LoadModule(h, "KeysRaw")
-	if err != nil {
-		return fmt.Errorf("loading the key source: %v", err)
-	}
-	if h.verifier, err = cfg.newVerifier(mod.(KeySource)); err != nil {
+	if err := h.provisionVerifier(ctx, cfg); err != nil {
 		return err
 	}
 	if h.userChecks, err = cfg.newUserChecks(); err != nil {
@@ -75,6 +68,23 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 		return err
 	}
 	return h.provisionStore(ctx)
+}
+
+// provisionVerifier builds the verifier of the top-level key source, or
+// one per issuer block. cfg is h with its global placeholders resolved.
+func (h *Handler) provisionVerifier(ctx caddy.Context, cfg *Handler) error {
+	if len(h.IssuerBlocks) > 0 {
+		return h.provisionIssuers(ctx, cfg)
+	}
+	if h.KeysRaw == nil {
+		return errors.New("no key source: give secret, public_key or jwks (or keys <module>), or issuer blocks")
+	}
+	mod, err := ctx.LoadModule(h, "KeysRaw")
+	if err != nil {
+		return fmt.Errorf("loading the key source: %v", err)
+	}
+	h.verifier, err = cfg.newVerifier(mod.(KeySource))
+	return err
 }
 
 // newVerifier fixes everything about checking a token.

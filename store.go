@@ -14,7 +14,8 @@ import (
 // third party adds one by registering a module there that implements Store.
 //
 // LoadUser is called on a request whose token verified, after the cache in
-// front of the store missed: at most once per identity (or CacheKey) and
+// front of the store missed: at most once per identity (or CacheKey), issuer
+// block (Token.Issuer: one block's cache entry never answers another's) and
 // cache TTL, with concurrent requests for the same identity sharing one
 // call. It may block on the network; ctx carries the store's deadline and
 // is cancelled when the configuration that loaded the store is unloaded, so

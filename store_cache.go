@@ -188,6 +188,11 @@ func (s *cachedStore) LoadUser(ctx context.Context, tok Token) (User, error) {
 	if s.keyer != nil {
 		key = s.keyer.CacheKey(tok)
 	}
+	if iss := tok.Issuer(); iss != "" {
+		// One issuer block's user is never another's: the key names the
+		// block (issuers hold no NUL).
+		key = iss + "\x00" + key
+	}
 	if c := s.shared.entries; c != nil {
 		if e, fresh := c.get(key); fresh {
 			s.shared.hits.Add(1)

@@ -16,6 +16,20 @@ type token struct {
 	// NumericDate claims, in seconds since the epoch, when present.
 	exp, nbf, iat          float64
 	hasExp, hasNbf, hasIat bool
+	// fromBlock: an issuer block accepted the token, so its iss claim is
+	// that block's issuer exactly (a bool, where the padding has room, so
+	// a token costs what it did without blocks).
+	fromBlock bool
+}
+
+// issuer is the issuer of the block that accepted the token: its iss
+// claim, which that block checked equal; "" without blocks.
+func (t *token) issuer() string {
+	if !t.fromBlock {
+		return ""
+	}
+	iss, _ := t.payload.Member("iss")
+	return iss.Unquote()
 }
 
 // Token is a read-only view of a verified token, as a Store sees it: the
@@ -31,6 +45,16 @@ func (t Token) Identity() string {
 		return ""
 	}
 	return t.t.identity
+}
+
+// Issuer is the issuer of the issuer block that accepted the token (the
+// handler's "issuers" list), exactly as configured with its global
+// placeholders resolved; "" for a handler without issuer blocks.
+func (t Token) Issuer() string {
+	if t.t == nil {
+		return ""
+	}
+	return t.t.issuer()
 }
 
 // Claim returns the JSON text of the claim at a dotted path ("tenant",

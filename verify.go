@@ -28,6 +28,7 @@ type verifier struct {
 	claims        []claimRule
 	identityClaim string
 	tokenType     string // token_type: "", access or refresh
+	fromBlock     bool   // an issuer block's verifier
 	maxSize       int
 	// cache holds tokens that fully verified; shared tokens are immutable.
 	cache *tokenCache
@@ -114,7 +115,7 @@ func (v *verifier) verify(raw string, now time.Time) (*token, *failure) {
 	if err != nil || payload.Kind() != '{' {
 		return nil, errPayloadString
 	}
-	tok := &token{header: header, payload: payload}
+	tok := &token{header: header, payload: payload, fromBlock: v.fromBlock}
 	var f *failure
 	if tok.exp, tok.hasExp, f = v.numericDate(payload, "exp"); f != nil {
 		return nil, f
