@@ -3,6 +3,7 @@ package jwtuser
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -140,7 +141,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 // matchers and request_header lines would.
 func BenchmarkPlaceholders(b *testing.B) {
 	st := &requestState{
-		tok:  &token{identity: "foo", payload: mustJSON(`{"sub":"foo","type":"access","org":{"name":"Acme"},"exp":1800000000}`)},
+		tok:  &token{identity: "foo", identityValue: "foo", payload: mustJSON(`{"sub":"foo","type":"access","org":{"name":"Acme"},"exp":1800000000}`)},
 		user: mustJSON(`{"username":"foo","roles":["admin","staff"],"level":3,"address":{"city":"Paris","zip":"75001"}}`),
 	}
 	for _, key := range []string{"jwt.identity", "jwt.user.username", "jwt.user.roles", "jwt.user.level", "jwt.user.address.city", "jwt.user", "jwt.claims.org.name"} {
@@ -308,4 +309,61 @@ func BenchmarkLoadUsers100k(b *testing.B) {
 	runtime.ReadMemStats(&after)
 	runtime.KeepAlive(users)
 	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(text)), "kept/filebyte")
+}
+
+// BenchmarkAgainstFloor is bench/load.sh's comparison without the network:
+// each case runs a route of two handlers over the same request set-up, so
+// the difference between a case and "floor" is what jwt_user adds to a
+// Caddy that merely sets a variable and reads it back
+// (`vars roles admin,editor` + `respond "ok {http.vars.roles}"`).
+// Allocations are exact; ns/op is as noisy as the machine.
+func BenchmarkAgainstFloor(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "users.json")
+	user := `{"username":"foo","email":"foo@example.com","level":1,"roles":["admin","editor"],"address":{"city":"Paris"}}`
+	if err := os.WriteFile(path, []byte(`{"foo":`+user+`}`), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	file := &UsersFile{Path: path}
+	if err := file.Provision(testContext(b)); err != nil {
+		b.Fatal(err)
+	}
+	defer file.Cleanup()
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, user) }))
+	defer svc.Close()
+	remote, _ := newTestHTTPStore(b, svc.URL+"/users/{jwt.identity}", storeOptions{ttl: time.Hour, notFoundTTL: time.Hour, size: 100})
+	remote.cache.now = time.Now
+
+	respond := func(body string) caddyhttp.Handler {
+		return caddyhttp.HandlerFunc(func(w http.ResponseWriter, r *http.Request) error {
+			return caddyhttp.StaticResponse{Body: body}.ServeHTTP(w, r, nopHandler)
+		})
+	}
+	floor := caddyhttp.VarsMiddleware{"roles": "admin,editor"}
+	base := benchRequest("Bearer " + signToken(b, "HS256", []byte(testSecret), claimsFor("foo"), nil))
+	run := func(name string, serve func(*http.Request) error) {
+		b.Run(name, func(b *testing.B) {
+			w := httptest.NewRecorder()
+			b.ReportAllocs()
+			for b.Loop() {
+				w.Body.Reset()
+				if err := serve(withCaddyContext(base)); err != nil {
+					b.Fatal(err)
+				}
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d", w.Code)
+				}
+			}
+		})
+	}
+	w := httptest.NewRecorder()
+	floorNext := respond("ok {http.vars.roles}")
+	run("floor", func(r *http.Request) error { return floor.ServeHTTP(w, r, floorNext) })
+	userNext := respond("ok {jwt.user.roles}")
+	for _, c := range []struct {
+		name  string
+		store Store
+	}{{"users_file", file}, {"users_url", remote}} {
+		h := provisionedHandler(b, Handler{KeysRaw: secretKeys(testSecret)}, c.store)
+		run(c.name, func(r *http.Request) error { return h.ServeHTTP(w, r, userNext) })
+	}
 }

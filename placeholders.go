@@ -64,7 +64,7 @@ func (st *requestState) placeholder(key string) (any, bool) {
 			if st.tok == nil || st.user.IsZero() {
 				return "", true
 			}
-			return st.tok.identity, true
+			return st.tok.identityAny(), true
 		}
 		return nil, false
 	}
@@ -73,7 +73,7 @@ func (st *requestState) placeholder(key string) (any, bool) {
 		if st.tok == nil {
 			return "", true
 		}
-		return st.tok.identity, true
+		return st.tok.identityAny(), true
 	case "issuer":
 		if st.tok == nil {
 			return "", true
@@ -135,6 +135,14 @@ func (l valueList) String() string {
 	return b.String()
 }
 
+// stringList is an array of strings only, the common case (roles, groups,
+// scopes): the same list to the expression matcher, held without boxing
+// each element, so reading one costs two allocations (the list and its
+// box) and its text one more, whatever its length.
+type stringList []string
+
+func (l stringList) String() string { return strings.Join(l, ",") }
+
 // emptyList is null or absent: nothing as text, and an empty list to CEL, so
 // `'admin' in {jwt.user.roles}` is false for a user without roles instead of
 // an error.
@@ -146,7 +154,24 @@ var emptyList = valueList{}
 func placeholderValue(raw rawjson.Text) any {
 	switch raw.Kind() {
 	case '[':
-		list := valueList{}
+		n, strs := 0, true
+		raw.Elements(func(el rawjson.Text) bool {
+			n++
+			strs = strs && el.Kind() == '"'
+			return true
+		})
+		if n == 0 {
+			return emptyList
+		}
+		if strs {
+			list := make(stringList, 0, n)
+			raw.Elements(func(el rawjson.Text) bool {
+				list = append(list, headerSafe(el.Unquote()))
+				return true
+			})
+			return list
+		}
+		list := make(valueList, 0, n)
 		raw.Elements(func(el rawjson.Text) bool {
 			list = append(list, elementValue(el))
 			return true

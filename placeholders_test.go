@@ -60,13 +60,15 @@ func TestPlaceholderValues(t *testing.T) {
 	}
 	// Kinds, as the expression matcher receives them.
 	kinds := map[string]any{
-		"jwt.user.roles":   valueList{"admin", "editor"},
+		"jwt.user.roles":   stringList{"admin", "editor"},
 		"jwt.user.age":     int64(42),
 		"jwt.user.score":   4.5,
 		"jwt.user.active":  true,
 		"jwt.user.missing": valueList{},
 		"jwt.user.nothing": valueList{},
 		"jwt.user.empty":   valueList{},
+		"jwt.user.mixed":   valueList{"a", int64(1), true, nil, `{"k":"v"}`},
+		"jwt.user.matrix":  valueList{"[1,2]", "[3]"},
 	}
 	for key, want := range kinds {
 		got, _ := repl.Get(key)

@@ -131,6 +131,7 @@ func (v *verifier) verify(raw string, now time.Time) (*token, *failure) {
 	idFailure := v.missingIdentity
 	if id, ok := payload.Path(v.identityClaim); ok { // null is present, and invalid
 		if tok.identity, ok = identityFromJSON(id); ok {
+			tok.identityValue = tok.identity
 			idFailure = nil
 		} else {
 			idFailure = v.invalidIdentity
