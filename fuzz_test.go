@@ -190,3 +190,7 @@ func FuzzPlaceholders(f *testing.F) {
 		}
 	})
 }
+
+// isHeaderUnsafe is the oracle for headerSafe, written over runes as the
+// rule reads: a control character other than tab, or DEL.
+func isHeaderUnsafe(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }

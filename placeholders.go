@@ -217,15 +217,23 @@ func jsonText(raw rawjson.Text) string {
 // where CR and LF would split the header and the others make Go's HTTP
 // client refuse the request.
 func headerSafe(s string) string {
-	if !strings.ContainsFunc(s, isHeaderUnsafe) {
+	// A byte scan: control characters are ASCII, and no byte of a
+	// multi-byte UTF-8 sequence is below 0x80, so nothing is decoded for a
+	// value that is already safe (every one, nearly always).
+	i := 0
+	for i < len(s) && !isHeaderUnsafeByte(s[i]) {
+		i++
+	}
+	if i == len(s) {
 		return s
 	}
-	return strings.Map(func(r rune) rune {
-		if isHeaderUnsafe(r) {
-			return ' '
+	b := []byte(s)
+	for ; i < len(b); i++ {
+		if isHeaderUnsafeByte(b[i]) {
+			b[i] = ' '
 		}
-		return r
-	}, s)
+	}
+	return string(b)
 }
 
-func isHeaderUnsafe(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }
+func isHeaderUnsafeByte(c byte) bool { return c < 0x20 && c != '\t' || c == 0x7f }
