@@ -64,7 +64,7 @@ PORT_BASE=${JWTUSER_BENCH_PORT_BASE:-18100}
 USERS_PORT=$((PORT_BASE + 200)) UPSTREAM_PORT=$((PORT_BASE + 201))
 PG_DSN=${JWTUSER_BENCH_POSTGRES-postgres://postgres@127.0.0.1:5432/test?sslmode=disable}
 PG_TABLE=${JWTUSER_BENCH_TABLE:-jwtuser_bench_users}
-KEYDIR=${JWTUSER_BENCH_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/jwtuser-bench}
+KEYDIR=${JWTUSER_BENCH_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/jwtuser-bench}
 BODY="ok admin,editor" # what every respond row answers: the users' roles are admin, editor
 
 die() { echo "load.sh: $*" >&2; exit 1; }
@@ -636,8 +636,7 @@ Hit ratios and store requests are counted over the measured rounds only
 (Caddy's metrics for the token cache: token_cache_hits_total ÷
 requests_total{outcome="ok"}; the admin API's GET /jwt-user/cache for the
 user cache, whose misses are the store's loads; users_url also counts at
-the user service). The service also answered the forward_auth row, which
-does not run in this section.
+the user service).
 
 EOF
 fi
