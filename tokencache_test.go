@@ -253,15 +253,24 @@ func TestTokenCacheSettings(t *testing.T) {
 	if v.cache.maxEntries != 100000 || v.cache.maxBytes != 1<<30 {
 		t.Fatalf("set: %+v", v.cache)
 	}
-	v = newVerifier(t, Handler{KeysRaw: secretKeys(testSecret), TokenCache: &TokenCache{Entries: ints(0)}})
+	k := getKeys(t)
+	pub := &PublicKey{Path: pkixPEM(t, k.rsa)}
+	if err := pub.Provision(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	keys := &countingKeys{KeySource: pub}
+	v = verifierFor(t, Handler{TokenCache: &TokenCache{Entries: ints(0)}}, keys)
 	if v.cache != nil {
 		t.Fatal("entries 0 left a cache")
 	}
-	raw := hs256(t, claimsFor("foo"))
+	raw := signToken(t, "RS256", k.rsa, claimsFor("foo"), nil)
 	for range 3 {
 		if _, f := v.verify(raw, time.Now().Add(time.Second)); f != nil {
 			t.Fatal(f)
 		}
+	}
+	if n := keys.calls.Load(); n != 3 {
+		t.Fatalf("off: 3 requests checked the signature %d times", n)
 	}
 
 	var h Handler
