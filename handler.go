@@ -148,7 +148,8 @@ type Handler struct {
 	MaxTokenSize int `json:"max_token_size,omitempty"`
 	// The verified-token cache's size (see TokenCache), e.g. {"entries":
 	// 100000, "max_bytes": 134217728}; {"entries": 0} turns it off.
-	// Default: 10000 entries and 16MiB. With issuer blocks, each block has
+	// Default: 10000 entries and 16MiB (max_bytes: 1600 bytes per entry, at
+	// least 16MiB, when only entries is given). With issuer blocks, each block has
 	// a cache of this size unless the block gives its own.
 	TokenCache *TokenCache `json:"token_cache,omitempty"`
 

@@ -27,9 +27,10 @@ type TokenCache struct {
 	// The most bytes the entries take, each counted as its token's length
 	// plus its decoded header and payload and about 224 bytes of
 	// bookkeeping (an ordinary access token: 700 to 1500 bytes). Default:
-	// 16777216 (16MiB). A token taking more than a sixteenth of it is
-	// verified every time and never cached. Refused at load: under 65536
-	// (64KiB) or over 17179869184 (16GiB).
+	// 1600 bytes per entry, and at least 16777216 (16MiB): 16MiB up to
+	// 10485 entries, 160000000 for 100000. A token taking more than a
+	// sixteenth of it is verified every time and never cached. Refused at
+	// load: under 65536 (64KiB) or over 17179869184 (16GiB).
 	MaxBytes *int64 `json:"max_bytes,omitempty"`
 }
 
@@ -39,15 +40,19 @@ const (
 	maxTokenCacheEntries     = 10_000_000
 	minTokenCacheBytes       = 64 << 10
 	maxTokenCacheBytes       = 16 << 30
+	// Without max_bytes, entries of ordinary tokens, with room to spare,
+	// so the entries given are the bound that applies.
+	defaultBytesPerEntry = 1600
 )
 
 // newCache builds the cache s describes (the defaults for a nil s); nil
 // when it is off.
 func (s *TokenCache) newCache() (*tokenCache, error) {
-	entries, maxBytes := defaultTokenCacheEntries, int64(defaultTokenCacheBytes)
+	entries := defaultTokenCacheEntries
 	if s != nil && s.Entries != nil {
 		entries = *s.Entries
 	}
+	maxBytes := min(max(int64(entries)*defaultBytesPerEntry, defaultTokenCacheBytes), maxTokenCacheBytes)
 	if s != nil && s.MaxBytes != nil {
 		maxBytes = *s.MaxBytes
 	}

@@ -253,6 +253,15 @@ func TestTokenCacheSettings(t *testing.T) {
 	if v.cache.maxEntries != 100000 || v.cache.maxBytes != 1<<30 {
 		t.Fatalf("set: %+v", v.cache)
 	}
+	// Entries alone: room for them, not the 16MiB of 10000.
+	v = newVerifier(t, Handler{KeysRaw: secretKeys(testSecret), TokenCache: &TokenCache{Entries: ints(100000)}})
+	if v.cache.maxEntries != 100000 || v.cache.maxBytes != 160_000_000 {
+		t.Fatalf("entries alone: %d, %d bytes", v.cache.maxEntries, v.cache.maxBytes)
+	}
+	v = newVerifier(t, Handler{KeysRaw: secretKeys(testSecret), TokenCache: &TokenCache{Entries: ints(10_000_000)}})
+	if v.cache.maxBytes != 16_000_000_000 {
+		t.Fatalf("10M entries alone: %d bytes", v.cache.maxBytes)
+	}
 	k := getKeys(t)
 	pub := &PublicKey{Path: pkixPEM(t, k.rsa)}
 	if err := pub.Provision(testContext(t)); err != nil {
