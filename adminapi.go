@@ -20,6 +20,8 @@ func init() {
 // user's roles need not wait for the TTL.
 //
 //	GET    /jwt-user/cache             entries and hit ratio, per store
+//	                                   ("stores"), and of each verified-
+//	                                   token cache ("token_caches")
 //	DELETE /jwt-user/cache/<identity>  forget one identity (path-escaped)
 //	DELETE /jwt-user/cache             forget everything
 //
@@ -58,7 +60,7 @@ func (a adminAPI) serveCache(w http.ResponseWriter, r *http.Request) error {
 	}
 	switch {
 	case r.Method == http.MethodGet && !one:
-		return writeJSON(w, map[string]any{"stores": cacheStats()})
+		return writeJSON(w, map[string]any{"stores": cacheStats(), "token_caches": tokenCacheStats()})
 	case r.Method == http.MethodDelete:
 		// An empty identity purges every entry.
 		return writeJSON(w, map[string]int{"purged": purgeCaches(identity)})

@@ -71,8 +71,8 @@ func TestFloodsStayBounded(t *testing.T) {
 	if found != 0 || notFound > 1000/notFoundShare {
 		t.Fatalf("user cache: %d found, %d not-found entries after %d unknown identities", found, notFound, flood)
 	}
-	if n := h.verifier.cache.len(); n > tokenCacheEntries {
-		t.Fatalf("token cache: %d entries, bound %d", n, tokenCacheEntries)
+	if n := h.verifier.cache.len(); n > defaultTokenCacheEntries {
+		t.Fatalf("token cache: %d entries, bound %d", n, defaultTokenCacheEntries)
 	}
 	if n := h.verifier.cache.len(); n == 0 {
 		t.Fatal("the token cache was never used")

@@ -198,3 +198,93 @@ func TestAdminCacheAPI(t *testing.T) {
 		t.Fatalf("POST: %d", code)
 	}
 }
+
+// TestTokenCacheAPI: configured token caches show in the admin API's
+// cache listing, per handler and per issuer block, with the hits, misses
+// and evictions of the requests sent, and the metrics count the same.
+func TestTokenCacheAPI(t *testing.T) {
+	users := usersFile(t, seedUsers)
+	tc := startCaddy(t, fmt.Sprintf(`
+:%d {
+	route /one {
+		jwt_user {
+			secret %s
+			users_file %s
+			token_cache 2 64KiB
+		}
+		respond ok
+	}
+	route /blocks {
+		jwt_user {
+			token_cache off
+			issuer https://a.example {
+				secret %s
+				token_cache 3
+			}
+			issuer https://b.example {
+				secret %s
+			}
+			users_file %s
+		}
+		respond ok
+	}
+}`, httpPort, testSecret, users, testSecret, testSecret, users))
+	before := scrape(t)
+	tokenWith := func(iss string, jti int) string {
+		c := claimsFor("foo")
+		c["jti"] = itoa(int64(jti))
+		if iss != "" {
+			c["iss"] = iss
+		}
+		return bearer(hs256(t, c))
+	}
+	for _, c := range []struct{ path, token string }{
+		// A cache of two: 1 misses, hits; 2 and 3 miss, and 3 evicts 2,
+		// not 1, which was used since it came; 1 still hits.
+		{"/one", tokenWith("", 1)}, {"/one", tokenWith("", 1)}, {"/one", tokenWith("", 2)},
+		{"/one", tokenWith("", 3)}, {"/one", tokenWith("", 1)},
+		{"/blocks", tokenWith("https://a.example", 1)}, {"/blocks", tokenWith("https://a.example", 1)},
+		{"/blocks", tokenWith("https://b.example", 1)}, {"/blocks", tokenWith("https://b.example", 1)},
+	} {
+		if r := get(t, tc, "GET", c.path, c.token); r.status != 200 {
+			t.Fatalf("%s: %d %s", c.path, r.status, r.body)
+		}
+	}
+	var listing struct {
+		Stores      []StoreStats
+		TokenCaches []TokenCacheStats `json:"token_caches"`
+	}
+	if code := admin(t, "GET", "/jwt-user/cache", &listing); code != 200 {
+		t.Fatalf("GET: %d", code)
+	}
+	if len(listing.Stores) == 0 {
+		t.Fatal("the stores are no longer listed")
+	}
+	if len(listing.TokenCaches) != 2 {
+		t.Fatalf("token caches: %+v, want /one's and block a's (b's is off)", listing.TokenCaches)
+	}
+	ratio := func(r float64) *float64 { return &r }
+	for i, want := range []TokenCacheStats{
+		{Keys: "secret", Entries: 2, MaxEntries: 2, MaxBytes: 64 << 10, Hits: 2, Misses: 3, Evictions: 1, HitRatio: ratio(0.4)},
+		{Keys: "secret", Issuer: "https://a.example", Entries: 1, MaxEntries: 3, MaxBytes: 16 << 20, Hits: 1, Misses: 1, HitRatio: ratio(0.5)},
+	} {
+		got := listing.TokenCaches[i]
+		if got.HitRatio == nil || *got.HitRatio != *want.HitRatio || got.Bytes <= 0 || got.Bytes > got.MaxBytes {
+			t.Errorf("token cache %d: %+v", i, got)
+		}
+		got.HitRatio, got.Bytes = want.HitRatio, 0
+		if got != want {
+			t.Errorf("token cache %d: %+v, want %+v", i, got, want)
+		}
+	}
+	after := scrape(t)
+	for series, want := range map[string]float64{
+		"caddy_jwt_user_token_cache_hits_total":      3,
+		"caddy_jwt_user_token_cache_misses_total":    3 + 1,
+		"caddy_jwt_user_token_cache_evictions_total": 1,
+	} {
+		if got := after[series] - before[series]; got != want {
+			t.Errorf("%s: %v, want %v", series, got, want)
+		}
+	}
+}

@@ -44,6 +44,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		issuer <iss> {
 //			discovery [<refresh-interval>] | secret|public_key|jwks|keys ...
 //			algorithms|audience|leeway|require_claims|claim|identity_claim ...
+//			token_cache ...
 //		}
 //		audience <aud...>
 //		leeway <duration>
@@ -51,6 +52,7 @@ func parseCaddyfile(h httpcaddyfile.Helper) (caddyhttp.MiddlewareHandler, error)
 //		claim <name> <value...>
 //		identity_claim <name>
 //		max_token_size <bytes>
+//		token_cache <entries> [<max_bytes>] | token_cache off
 //		revoked_tokens file <path>
 //		revoke_issued_before <{jwt.user.*}>
 //		users_file <path> [<key-field>]
@@ -146,6 +148,8 @@ func (h *Handler) parseSubdirective(d *caddyfile.Dispenser, sub string) error {
 		h.MaxBody, err = sizeArg(d)
 	case "max_token_size":
 		h.MaxTokenSize, err = sizeArg(d)
+	case "token_cache":
+		h.TokenCache, err = parseTokenCache(d)
 	case "users_file", "users_url", "users_sql", "store":
 		if h.StoreRaw != nil {
 			return d.Errf("%s: a store is already given: users_file, users_url, users_sql and store name exactly one", sub)

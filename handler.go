@@ -146,6 +146,12 @@ type Handler struct {
 	// Longest token accepted, in bytes; a longer one is an invalid token.
 	// Default: 8192. Refused at load: negative or over 1GiB.
 	MaxTokenSize int `json:"max_token_size,omitempty"`
+	// The verified-token cache's size (see TokenCache), e.g. {"entries":
+	// 100000, "max_bytes": 134217728}; {"entries": 0} turns it off.
+	// Default: 10000 entries and 16MiB (max_bytes: 1600 bytes per entry, at
+	// least 16MiB, when only entries is given). With issuer blocks, each block has
+	// a cache of this size unless the block gives its own.
+	TokenCache *TokenCache `json:"token_cache,omitempty"`
 
 	// The user store: a guest module in http.jwt_user.stores (file, http,
 	// or a third party's), named by its "source" field. Required.

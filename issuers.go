@@ -23,8 +23,9 @@ import (
 // token: "Invalid issuer".
 //
 // The handler-wide settings that are not token checks (from, max_token_size,
-// token_type, the store, the responses, ...) apply to every block. Refused
-// at load: an empty or repeated Issuer, a block without a key source, and a
+// token_type, the store, the responses, ...) apply to every block. Each
+// block has its own verified-token cache, sized by the block's token_cache
+// or else the handler's. Refused at load: an empty or repeated Issuer, a block without a key source, and a
 // handler that has blocks and also a top-level key source, algorithms,
 // issuer, audience, leeway, require_claims, identity_claim or a claim rule
 // other than a {jwt.user.*} one (those belong in each block).
@@ -51,6 +52,9 @@ type IssuerBlock struct {
 	// As the handler's identity_claim, for this block's tokens. Default:
 	// sub.
 	IdentityClaim string `json:"identity_claim,omitempty"`
+	// This block's verified-token cache size. Default: the handler's
+	// token_cache, else 10000 entries and 16MiB.
+	TokenCache *TokenCache `json:"token_cache,omitempty"`
 }
 
 // issuerSet picks a token's block by its iss and verifies it there.
@@ -77,6 +81,9 @@ func (h *Handler) provisionIssuers(ctx caddy.Context, top *Handler) error {
 		cfg.Algorithms, cfg.Audiences, cfg.Leeway = blk.Algorithms, blk.Audiences, blk.Leeway
 		cfg.RequireClaims, cfg.Claims, cfg.IdentityClaim = blk.RequireClaims, blk.Claims, blk.IdentityClaim
 		cfg.Issuers = []string{blk.Issuer}
+		if blk.TokenCache != nil {
+			cfg.TokenCache = blk.TokenCache
+		}
 		resolved, err := cfg.resolvedChecks()
 		if err != nil {
 			return fmt.Errorf("issuer %s: %v", blk.Issuer, err)
@@ -108,6 +115,9 @@ func (h *Handler) provisionIssuers(ctx caddy.Context, top *Handler) error {
 			return fmt.Errorf("issuer %s: %v", iss, err)
 		}
 		v.fromBlock = true
+		if v.cache != nil {
+			v.cache.issuer = iss
+		}
 		set.byIssuer[iss] = v
 		if set.first == nil {
 			set.first, set.maxSize = v, v.maxSize
@@ -218,6 +228,7 @@ func (h *Handler) parseIssuerBlock(d *caddyfile.Dispenser, args []string) error 
 	h.IssuerBlocks = append(h.IssuerBlocks, &IssuerBlock{
 		Issuer: args[0], KeysRaw: b.KeysRaw, Algorithms: b.Algorithms, Audiences: b.Audiences,
 		Leeway: b.Leeway, RequireClaims: b.RequireClaims, Claims: b.Claims, IdentityClaim: b.IdentityClaim,
+		TokenCache: b.TokenCache,
 	})
 	return nil
 }
@@ -226,7 +237,7 @@ func (h *Handler) parseIssuerBlock(d *caddyfile.Dispenser, args []string) error 
 var inIssuerBlock = map[string]bool{
 	"discovery": true, "secret": true, "public_key": true, "jwks": true, "keys": true,
 	"algorithms": true, "audience": true, "leeway": true, "require_claims": true,
-	"claim": true, "identity_claim": true,
+	"claim": true, "identity_claim": true, "token_cache": true,
 }
 
 // verifyWithIssuer verifies raw as ServeHTTP does, also naming the issuer

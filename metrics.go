@@ -71,8 +71,17 @@ var (
 	jwksFetchesTotal  = prometheus.NewCounter(counterOpts("jwks_fetches_total", "JWK Set fetches."))
 	jwksFailuresTotal = prometheus.NewCounter(counterOpts("jwks_fetch_failures_total",
 		"JWK Set fetches that failed or returned no usable key; the last good set stayed."))
-	tokenCacheHitsTotal = prometheus.NewCounter(counterOpts("token_cache_hits_total",
-		"Requests whose token was found verified in the token cache."))
+	// The token caches count for themselves (a hit pays one atomic add);
+	// these read the sums of every cache, live or cleaned up.
+	tokenCacheHitsTotal = prometheus.NewCounterFunc(counterOpts("token_cache_hits_total",
+		"Requests whose token was found verified in the token cache."),
+		func() float64 { return float64(tokenCacheTotals().hits) })
+	tokenCacheMissesTotal = prometheus.NewCounterFunc(counterOpts("token_cache_misses_total",
+		"Tokens not found in the token cache that then passed every check (their signature was verified); hit ratio = hits / (hits + misses)."),
+		func() float64 { return float64(tokenCacheTotals().misses) })
+	tokenCacheEvictionsTotal = prometheus.NewCounterFunc(counterOpts("token_cache_evictions_total",
+		"Token cache entries removed to make room for another."),
+		func() float64 { return float64(tokenCacheTotals().evictions) })
 	sharedCacheTotal = prometheus.NewCounterVec(counterOpts("shared_cache_total",
 		"Shared cache (shared_cache) lookups after a local miss: hit or miss; errors are counted apart."),
 		[]string{"result"})
@@ -103,7 +112,8 @@ func registerMetrics(reg *prometheus.Registry) error {
 		return nil
 	}
 	for _, c := range []prometheus.Collector{requestsTotal, userCacheTotal, storeRequestSeconds,
-		storeErrorsTotal, jwksFetchesTotal, jwksFailuresTotal, tokenCacheHitsTotal,
+		storeErrorsTotal, jwksFetchesTotal, jwksFailuresTotal,
+		tokenCacheHitsTotal, tokenCacheMissesTotal, tokenCacheEvictionsTotal,
 		sharedCacheTotal, sharedCacheErrorsTotal} {
 		if err := reg.Register(c); err != nil {
 			var already prometheus.AlreadyRegisteredError

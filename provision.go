@@ -67,7 +67,12 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionRevocations(ctx.Logger(revokedTokensLog{})); err != nil {
 		return err
 	}
-	return h.provisionStore(ctx)
+	if err := h.provisionStore(ctx); err != nil {
+		return err
+	}
+	// Last, so a failed Provision leaves none behind.
+	h.registerTokenCaches()
+	return nil
 }
 
 // provisionVerifier builds the verifier of the top-level key source, or
@@ -111,7 +116,12 @@ func (h *Handler) newVerifier(keys KeySource) (*verifier, error) {
 		required:      h.RequireClaims,
 		identityClaim: h.IdentityClaim,
 		maxSize:       h.MaxTokenSize,
-		cache:         newTokenCache(tokenCacheEntries, tokenCacheBytes),
+	}
+	if v.cache, err = h.TokenCache.newCache(); err != nil {
+		return nil, err
+	}
+	if v.cache != nil {
+		v.cache.keys = keySourceName(keys)
 	}
 	for _, alg := range algs {
 		v.methods[alg] = signingMethods[alg]
@@ -237,10 +247,12 @@ func durationOr(d *caddy.Duration, def time.Duration) time.Duration {
 	return time.Duration(*d)
 }
 
-// Cleanup gives the cache entries back to storePool and the revoked-tokens
-// file back to revocationPool. Caddy cleans up the
+// Cleanup takes the token caches out of the admin API's list, gives the
+// cache entries back to storePool and the revoked-tokens file back to
+// revocationPool. Caddy cleans up the
 // key source and the store itself.
 func (h *Handler) Cleanup() error {
+	h.releaseTokenCaches()
 	err := h.revocations.ref.release()
 	if h.cache == nil {
 		return err
