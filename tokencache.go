@@ -23,6 +23,11 @@ import (
 // unused goes first. An entry verified under an older key generation goes
 // whatever its bit. One pass can move every entry once; that work is paid
 // for by the hits that set the bits.
+//
+// Our own code rather than a library's: the caches in Caddy's module graph
+// do not fit. ristretto knows an entry by two hashes of its key, not the
+// whole token, and admits new entries asynchronously and not always; a
+// classic LRU list moves the entry under a write lock on every hit.
 type tokenCache struct {
 	mu    sync.RWMutex
 	index map[string]*tokenEntry
