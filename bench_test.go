@@ -292,7 +292,7 @@ func BenchmarkLoadUsers100k(b *testing.B) {
 	}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := readUsersFile(path, "id"); err != nil {
+		if _, _, err := readUsersFile(path, "id"); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -300,7 +300,7 @@ func BenchmarkLoadUsers100k(b *testing.B) {
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
-	users, err := readUsersFile(path, "id")
+	users, _, err := readUsersFile(path, "id")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -60,14 +60,19 @@ func Check(s string) (Text, error) {
 // member names of that outermost object are not checked for duplicates
 // (nested objects still are). It is for callers that key the outer members
 // in a map of their own anyway and must refuse duplicates themselves: a
-// users file of 100,000 identities need not be indexed twice. Until the
+// users file of a million identities need not be indexed twice. Until the
 // caller has done so, [Text.Member] on the result returns the first of
 // repeated members and [Text.Members] visits them all.
-func CheckOuterNamesUnchecked(s string) (Text, error) {
-	if err := (&checker{s: s, outerNamesUnchecked: true}).check(); err != nil {
-		return Text{}, err
+//
+// It also returns how many members or elements the outermost object or
+// array has (0 for any other value), so that the caller can size its own
+// index without walking the text again.
+func CheckOuterNamesUnchecked(s string) (Text, int, error) {
+	c := &checker{s: s, outerNamesUnchecked: true}
+	if err := c.check(); err != nil {
+		return Text{}, 0, err
 	}
-	return Text{s}, nil
+	return Text{s}, c.outer, nil
 }
 
 // checker scans s from offset i.
@@ -75,6 +80,7 @@ type checker struct {
 	s                   string
 	i                   int
 	outerNamesUnchecked bool
+	outer               int // members or elements of the outermost value
 }
 
 func (c *checker) check() error {
@@ -185,10 +191,12 @@ func (c *checker) object(depth int) error {
 		if err := c.str(); err != nil {
 			return err
 		}
-		name := unquote(c.s[start:c.i])
+		if depth == 1 {
+			c.outer++
+		}
 		if c.outerNamesUnchecked && depth == 1 {
 			// the caller checks these names
-		} else if many != nil {
+		} else if name := unquote(c.s[start:c.i]); many != nil {
 			if _, dup := many[name]; dup {
 				c.i = start
 				return c.fail("duplicate object member name")
@@ -237,6 +245,9 @@ func (c *checker) array(depth int) error {
 		return nil
 	}
 	for {
+		if depth == 1 {
+			c.outer++
+		}
 		if err := c.value(depth); err != nil {
 			return err
 		}

@@ -72,8 +72,16 @@ func TestRawJSONCheckRejectsInvalid(t *testing.T) {
 func TestRawJSONCheckOuterNamesUnchecked(t *testing.T) {
 	t.Parallel()
 	for _, s := range rjValidJSONCorpus {
-		if v, err := CheckOuterNamesUnchecked(s); err != nil || v.String() != s {
+		v, n, err := CheckOuterNamesUnchecked(s)
+		if err != nil || v.String() != s {
 			t.Errorf("CheckOuterNamesUnchecked(%q) = %q, %v; want the text, nil", s, v.String(), err)
+		}
+		// The count is what a walk of the outermost value finds.
+		want := 0
+		v.Members(func(_, _ Text) bool { want++; return true })
+		v.Elements(func(Text) bool { want++; return true })
+		if n != want {
+			t.Errorf("CheckOuterNamesUnchecked(%q) counts %d outer members or elements, want %d", s, n, want)
 		}
 	}
 	cases := rjRejectCorpus()
@@ -89,7 +97,7 @@ func TestRawJSONCheckOuterNamesUnchecked(t *testing.T) {
 	}
 	acceptedOuter := 0
 	for _, c := range cases {
-		got, err := CheckOuterNamesUnchecked(c.in)
+		got, _, err := CheckOuterNamesUnchecked(c.in)
 		want, wantErr := Check(c.in)
 		if c.msg == rjMsgDup {
 			// Past the outer names, the first duplicate in a nested

@@ -1,0 +1,176 @@
+package rawjson
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"math/bits"
+	"unsafe"
+)
+
+// Index holds compact Texts found by a string key, for a caller that keeps
+// very many of them: the users of a file of a million users. It holds no
+// pointer the garbage collector has to follow: every key and value is a
+// record in one byte block, and the table that finds them is a block of
+// uint64 offsets into it. A map of a million strings would cost every GC
+// cycle a scan of two million pointers; an Index costs it nothing.
+//
+// A record is uvarint(len(key)) uvarint(len(value)) key value, the value
+// compact (as [Text.Compact] gives it). The table is open addressing with
+// linear probing, at most three quarters full: a slot is 0 when empty, or
+// the top 24 bits of the key's hash above the record's offset plus one, so
+// a probe reads a record only when those bits match, and a key is found
+// only when it equals the record's key in full: two keys with the same hash
+// are two entries.
+//
+// An Index is built once by an [IndexBuilder] and never changed; Lookup is
+// safe for concurrent use. The zero Index holds nothing.
+type Index struct {
+	data  []byte
+	slots []uint64
+	mask  uint64
+	seed  maphash.Seed
+	n     int
+	// collide makes every key hash alike, for tests of the probing.
+	collide bool
+}
+
+const (
+	offsetBits = 40 // a record's offset plus one; data up to 1 TiB
+	offsetMask = 1<<offsetBits - 1
+)
+
+// MaxIndexBytes is the most record bytes an Index holds (1 TiB).
+const MaxIndexBytes = offsetMask - 1
+
+func (ix *Index) hash(key string) uint64 {
+	if ix.collide {
+		return 0
+	}
+	return maphash.String(ix.seed, key)
+}
+
+// Len is how many entries the index holds.
+func (ix *Index) Len() int { return ix.n }
+
+// Bytes is the memory the index holds: its record block and its table.
+func (ix *Index) Bytes() int { return cap(ix.data) + 8*len(ix.slots) }
+
+// Lookup returns the value stored for key. It does not allocate; the Text
+// shares the index's memory, which stays alive as long as the Text does.
+func (ix *Index) Lookup(key string) (Text, bool) {
+	if ix.n == 0 {
+		return Text{}, false
+	}
+	h := ix.hash(key)
+	tag := h >> offsetBits
+	for i := h & ix.mask; ; i = (i + 1) & ix.mask {
+		slot := ix.slots[i]
+		if slot == 0 {
+			return Text{}, false
+		}
+		if slot>>offsetBits != tag {
+			continue
+		}
+		k, v := ix.record(slot&offsetMask - 1)
+		if k == key {
+			return Text{v}, true
+		}
+	}
+}
+
+// record returns the key and value of the record at off.
+func (ix *Index) record(off uint64) (key, value string) {
+	d := ix.data[off:]
+	kl, n1 := binary.Uvarint(d)
+	vl, n2 := binary.Uvarint(d[n1:])
+	d = d[n1+n2:]
+	return unsafe.String(unsafe.SliceData(d), int(kl)), unsafe.String(unsafe.SliceData(d[kl:]), int(vl))
+}
+
+// Each calls fn with every entry, in no particular order, until fn returns
+// false.
+func (ix *Index) Each(fn func(key string, value Text) bool) {
+	for _, slot := range ix.slots {
+		if slot != 0 {
+			k, v := ix.record(slot&offsetMask - 1)
+			if !fn(k, Text{v}) {
+				return
+			}
+		}
+	}
+}
+
+// IndexBuilder fills an [Index]. It is not safe for concurrent use.
+type IndexBuilder struct {
+	ix Index
+}
+
+// NewIndexBuilder returns a builder for count entries whose records take
+// about size bytes: for entries read from a document, its length (a
+// compact value is never longer than its source) plus what the keys add.
+// The table is made once, for count entries; the record block grows if
+// size was short. Adding more than count entries is a programming error,
+// which Add may answer with a panic.
+func NewIndexBuilder(count, size int) *IndexBuilder {
+	slots := 1 << bits.Len(uint(max(count*4/3, 1))) // > count*4/3: at most 3/4 full
+	return &IndexBuilder{ix: Index{
+		data:  make([]byte, 0, max(size, 0)),
+		slots: make([]uint64, slots),
+		mask:  uint64(slots - 1),
+		seed:  maphash.MakeSeed(),
+	}}
+}
+
+// Add stores a copy of key and a compact copy of value, and reports true;
+// when key is already there, it stores nothing and reports false. Nothing
+// kept points into key or value.
+func (b *IndexBuilder) Add(key string, value Text) bool {
+	ix := &b.ix
+	if ix.n*4 >= len(ix.slots)*3 {
+		panic("rawjson: IndexBuilder: more entries than counted")
+	}
+	h := ix.hash(key)
+	tag := h >> offsetBits
+	i := h & ix.mask
+	for ; ix.slots[i] != 0; i = (i + 1) & ix.mask {
+		if ix.slots[i]>>offsetBits == tag {
+			if k, _ := ix.record(ix.slots[i]&offsetMask - 1); k == key {
+				return false
+			}
+		}
+	}
+	off := len(ix.data)
+	// The value's compact length is known once it is written; its length
+	// is written first at the size of its source's length, which is never
+	// shorter, and the record moved back if the compact form needs fewer
+	// bytes for it (rare: only when white space is dropped across a
+	// varint size boundary).
+	src := value.s
+	ix.data = binary.AppendUvarint(ix.data, uint64(len(key)))
+	lenAt := len(ix.data)
+	ix.data = binary.AppendUvarint(ix.data, uint64(len(src)))
+	lenSize := len(ix.data) - lenAt
+	ix.data = append(ix.data, key...)
+	start := len(ix.data)
+	ix.data = appendCompact(ix.data, src)
+	vl := len(ix.data) - start
+	if binary.PutUvarint(ix.data[lenAt:lenAt+lenSize], uint64(vl)) != lenSize {
+		// Rewrite the record with the shorter length.
+		rest := append([]byte(nil), ix.data[lenAt+lenSize:]...)
+		ix.data = binary.AppendUvarint(ix.data[:lenAt], uint64(vl))
+		ix.data = append(ix.data, rest...)
+	}
+	if len(ix.data) > MaxIndexBytes {
+		panic("rawjson: IndexBuilder: more than MaxIndexBytes")
+	}
+	ix.slots[i] = tag<<offsetBits | uint64(off+1)
+	ix.n++
+	return true
+}
+
+// Finish returns the index; the builder must not be used after.
+func (b *IndexBuilder) Finish() *Index {
+	ix := b.ix
+	b.ix = Index{}
+	return &ix
+}
