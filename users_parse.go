@@ -43,68 +43,58 @@ func (e *usersError) Error() string { return e.pos + ": " + e.msg }
 // A leading byte order mark is skipped; line:column count from after it.
 func parseUsers(text, keyField string) (*rawjson.Index, error) {
 	text = rawjson.TrimBOM(text)
-	// The check counts the users, so the index is made once at its size.
-	doc, count, err := rawjson.CheckOuterNamesUnchecked(text)
-	if err != nil {
-		var se *rawjson.SyntaxError
-		errors.As(err, &se)
-		return nil, &usersError{pos: se.Position(text), msg: se.Msg}
-	}
 	at := func(offset int, msg string) error {
 		return &usersError{pos: (&rawjson.SyntaxError{Offset: offset}).Position(text), msg: msg}
-	}
-	isObject := doc.Kind() == '{'
-	if !isObject && doc.Kind() != '[' {
-		start := len(text) - len(strings.TrimLeft(text, " \t\r\n"))
-		return nil, at(start, "users must be a JSON object keyed by identity or an array of user objects")
 	}
 	if len(text) > rawjson.MaxIndexBytes/2 {
 		return nil, at(0, "the file is too large")
 	}
-	// An object's identities and compact users fit in its own length, with
-	// the two lengths each record starts with in the place of the quotes,
-	// colon and comma; an array's identities come on top of it.
-	extra := 0
-	if !isObject {
-		extra = count * 24
+	// One walk: each user is indexed as soon as it is checked. An object's
+	// identities and compact users fit in its own length, with the two
+	// lengths each record starts with in the place of the quotes, colon and
+	// comma; an array's identities come on top of it (the block grows).
+	size := len(text)
+	if strings.HasPrefix(strings.TrimLeft(text, " \t\r\n"), "[") {
+		size += size / 8
 	}
-	index := rawjson.NewIndexBuilder(count, len(text)+extra)
-	put := func(offset int, id string, user rawjson.Text) bool {
-		if !index.Add(id, user) {
-			err = at(offset, "a second user with the same identity")
-			return false
+	users := rawjson.NewIndexBuilder(size)
+	doc, err := rawjson.CheckEach(text, func(o rawjson.Outer) error {
+		if o.Value.Kind() != '{' {
+			return at(o.Offset, "a user must be a JSON object")
 		}
-		return true
-	}
-	if isObject {
-		doc.MembersAt(func(name, user rawjson.Text, offset int) bool {
-			if user.Kind() != '{' {
-				err = at(offset, "a user must be a JSON object")
-				return false
-			}
-			return put(offset, name.Unquote(), user)
-		})
-	} else {
-		doc.ElementsAt(func(user rawjson.Text, offset int) bool {
-			if user.Kind() != '{' {
-				err = at(offset, "a user must be a JSON object")
-				return false
-			}
-			raw, ok := user.Path(keyField) // null is there, and not an identity
-			if !ok {
-				err = at(offset, fmt.Sprintf("the user has no %q field", keyField))
-				return false
-			}
-			id, ok := identityFromJSON(raw)
-			if !ok {
-				err = at(offset, fmt.Sprintf("the user's %q field is not a usable identity (a non-empty string or a whole number)", keyField))
-				return false
-			}
-			return put(offset, id, user)
-		})
-	}
-	if err != nil {
+		if !o.Name.IsZero() {
+			users.AddOuter(o.Name.Unquote(), o)
+			return nil
+		}
+		raw, ok := o.Value.Path(keyField) // null is there, and not an identity
+		if !ok {
+			return at(o.Offset, fmt.Sprintf("the user has no %q field", keyField))
+		}
+		id, ok := identityFromJSON(raw)
+		if !ok {
+			return at(o.Offset, fmt.Sprintf("the user's %q field is not a usable identity (a non-empty string or a whole number)", keyField))
+		}
+		users.AddOuter(id, o)
+		return nil
+	})
+	if se := (*rawjson.SyntaxError)(nil); errors.As(err, &se) {
+		return nil, &usersError{pos: se.Position(text), msg: se.Msg}
+	} else if err != nil {
 		return nil, err
 	}
-	return index.Finish(), nil
+	if k := doc.Kind(); k != '{' && k != '[' {
+		start := len(text) - len(strings.TrimLeft(text, " \t\r\n"))
+		return nil, at(start, "users must be a JSON object keyed by identity or an array of user objects")
+	}
+	index, dup := users.Finish()
+	if dup >= 0 {
+		// Found after the walk; the walk again to the user that repeats an
+		// identity gives its place.
+		offset, nth := 0, 0
+		find := func(_ rawjson.Text, o int) bool { offset = o; nth++; return nth <= dup }
+		doc.MembersAt(func(_, v rawjson.Text, o int) bool { return find(v, o) })
+		doc.ElementsAt(find)
+		return nil, at(offset, "a second user with the same identity")
+	}
+	return index, nil
 }

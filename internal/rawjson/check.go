@@ -75,12 +75,53 @@ func CheckOuterNamesUnchecked(s string) (Text, int, error) {
 	return Text{s}, c.outer, nil
 }
 
+// Outer is one member or element of the outermost object or array, as
+// [CheckEach] hands it over.
+type Outer struct {
+	// Name is the member's name as written, quotes and escapes included
+	// (see [Text.Unquote]); the zero Text for an array element.
+	Name Text
+	// Value is the member's value or the element, without surrounding
+	// white space; Offset is its byte offset in the checked text.
+	Value  Text
+	Offset int
+	// spaced is whether Value holds white space that compacting drops.
+	spaced bool
+}
+
+// CheckEach is [CheckOuterNamesUnchecked] handing each member or element of
+// the outermost object or array to fn as soon as it is checked, in order,
+// so that a caller indexing them needs no second walk of the text. An
+// error from fn stops the check and is returned as it is. A syntax error
+// found after fn was called is still an error: the caller must then drop
+// what fn kept. For any other outermost value fn is not called.
+func CheckEach(s string, fn func(Outer) error) (Text, error) {
+	c := &checker{s: s, outerNamesUnchecked: true, each: fn}
+	if err := c.check(); err != nil {
+		return Text{}, err
+	}
+	return Text{s}, nil
+}
+
 // checker scans s from offset i.
 type checker struct {
 	s                   string
 	i                   int
 	outerNamesUnchecked bool
 	outer               int // members or elements of the outermost value
+	each                func(Outer) error
+	spaced              bool // space() skipped something
+}
+
+// outerValue checks the value of an outermost member (name non-zero) or
+// an outermost element, and hands it to each.
+func (c *checker) outerValue(name Text) error {
+	start := c.i
+	c.spaced = false
+	if err := c.value(1); err != nil {
+		return err
+	}
+	return c.each(Outer{Name: name, Value: Text{c.s[start:c.i]}, Offset: start, spaced: c.spaced})
 }
 
 func (c *checker) check() error {
@@ -138,6 +179,7 @@ func (c *checker) space() {
 		switch c.s[c.i] {
 		case ' ', '\t', '\n', '\r':
 			c.i++
+			c.spaced = true
 		default:
 			return
 		}
@@ -191,6 +233,7 @@ func (c *checker) object(depth int) error {
 		if err := c.str(); err != nil {
 			return err
 		}
+		nameEnd := c.i
 		if depth == 1 {
 			c.outer++
 		}
@@ -225,7 +268,11 @@ func (c *checker) object(depth int) error {
 		}
 		c.i++
 		c.space()
-		if err := c.value(depth); err != nil {
+		if depth == 1 && c.each != nil {
+			if err := c.outerValue(Text{c.s[start:nameEnd]}); err != nil {
+				return err
+			}
+		} else if err := c.value(depth); err != nil {
 			return err
 		}
 		if closed, err := c.separator('}'); closed || err != nil {
@@ -248,7 +295,11 @@ func (c *checker) array(depth int) error {
 		if depth == 1 {
 			c.outer++
 		}
-		if err := c.value(depth); err != nil {
+		if depth == 1 && c.each != nil {
+			if err := c.outerValue(Text{}); err != nil {
+				return err
+			}
+		} else if err := c.value(depth); err != nil {
 			return err
 		}
 		if closed, err := c.separator(']'); closed || err != nil {

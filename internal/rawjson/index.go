@@ -80,11 +80,18 @@ func (ix *Index) Lookup(key string) (Text, bool) {
 
 // record returns the key and value of the record at off.
 func (ix *Index) record(off uint64) (key, value string) {
+	key, value, _ = ix.recordEnd(off)
+	return key, value
+}
+
+// recordEnd is record also giving the offset just past the record.
+func (ix *Index) recordEnd(off uint64) (key, value string, end uint64) {
 	d := ix.data[off:]
 	kl, n1 := binary.Uvarint(d)
 	vl, n2 := binary.Uvarint(d[n1:])
 	d = d[n1+n2:]
-	return unsafe.String(unsafe.SliceData(d), int(kl)), unsafe.String(unsafe.SliceData(d[kl:]), int(vl))
+	return unsafe.String(unsafe.SliceData(d), int(kl)), unsafe.String(unsafe.SliceData(d[kl:]), int(vl)),
+		off + uint64(n1+n2) + kl + vl
 }
 
 // Each calls fn with every entry, in no particular order, until fn returns
@@ -100,77 +107,88 @@ func (ix *Index) Each(fn func(key string, value Text) bool) {
 	}
 }
 
-// IndexBuilder fills an [Index]. It is not safe for concurrent use.
+// IndexBuilder fills an [Index]: Add appends records one after the other,
+// and Finish makes the table, once, at the size of what was added. It is
+// not safe for concurrent use.
 type IndexBuilder struct {
 	ix Index
 }
 
-// NewIndexBuilder returns a builder for count entries whose records take
-// about size bytes: for entries read from a document, its length (a
-// compact value is never longer than its source) plus what the keys add.
-// The table is made once, for count entries; the record block grows if
-// size was short. Adding more than count entries is a programming error,
-// which Add may answer with a panic.
-func NewIndexBuilder(count, size int) *IndexBuilder {
-	slots := 1 << bits.Len(uint(max(count*4/3, 1))) // > count*4/3: at most 3/4 full
-	return &IndexBuilder{ix: Index{
-		data:  make([]byte, 0, max(size, 0)),
-		slots: make([]uint64, slots),
-		mask:  uint64(slots - 1),
-		seed:  maphash.MakeSeed(),
-	}}
+// NewIndexBuilder returns a builder whose records take about size bytes:
+// for entries read from a document, its length (a compact value is never
+// longer than its source) plus what the keys add. The block grows if size
+// was short.
+func NewIndexBuilder(size int) *IndexBuilder {
+	return &IndexBuilder{ix: Index{data: make([]byte, 0, max(size, 0)), seed: maphash.MakeSeed()}}
 }
 
-// Add stores a copy of key and a compact copy of value, and reports true;
-// when key is already there, it stores nothing and reports false. Nothing
-// kept points into key or value.
-func (b *IndexBuilder) Add(key string, value Text) bool {
+// Add stores a copy of key and a compact copy of value. Nothing kept
+// points into key or value. A key added twice is found by Finish.
+func (b *IndexBuilder) Add(key string, value Text) {
+	b.add(key, value.s, firstInsignificantSpace(value.s) >= 0)
+}
+
+// AddOuter is [IndexBuilder.Add] for a value [CheckEach] handed over: it
+// already knows whether the value holds white space to drop, so a value
+// that has none is copied as it is, without a scan.
+func (b *IndexBuilder) AddOuter(key string, o Outer) {
+	b.add(key, o.Value.s, o.spaced)
+}
+
+func (b *IndexBuilder) add(key, src string, spaced bool) {
 	ix := &b.ix
-	if ix.n*4 >= len(ix.slots)*3 {
-		panic("rawjson: IndexBuilder: more entries than counted")
-	}
-	h := ix.hash(key)
-	tag := h >> offsetBits
-	i := h & ix.mask
-	for ; ix.slots[i] != 0; i = (i + 1) & ix.mask {
-		if ix.slots[i]>>offsetBits == tag {
-			if k, _ := ix.record(ix.slots[i]&offsetMask - 1); k == key {
-				return false
-			}
-		}
-	}
-	off := len(ix.data)
 	// The value's compact length is known once it is written; its length
 	// is written first at the size of its source's length, which is never
 	// shorter, and the record moved back if the compact form needs fewer
 	// bytes for it (rare: only when white space is dropped across a
 	// varint size boundary).
-	src := value.s
 	ix.data = binary.AppendUvarint(ix.data, uint64(len(key)))
 	lenAt := len(ix.data)
 	ix.data = binary.AppendUvarint(ix.data, uint64(len(src)))
 	lenSize := len(ix.data) - lenAt
 	ix.data = append(ix.data, key...)
 	start := len(ix.data)
-	ix.data = appendCompact(ix.data, src)
+	if spaced {
+		ix.data = appendCompact(ix.data, src)
+	} else {
+		ix.data = append(ix.data, src...)
+	}
 	vl := len(ix.data) - start
 	if binary.PutUvarint(ix.data[lenAt:lenAt+lenSize], uint64(vl)) != lenSize {
-		// Rewrite the record with the shorter length.
 		rest := append([]byte(nil), ix.data[lenAt+lenSize:]...)
 		ix.data = binary.AppendUvarint(ix.data[:lenAt], uint64(vl))
 		ix.data = append(ix.data, rest...)
 	}
+	ix.n++
+}
+
+// Finish makes the table and returns the index, and -1; or, when a key was
+// added twice, nil and the position (from 0, in the order of Add) of its
+// second Add. The builder must not be used after.
+func (b *IndexBuilder) Finish() (*Index, int) {
+	ix := b.ix
+	b.ix = Index{}
 	if len(ix.data) > MaxIndexBytes {
 		panic("rawjson: IndexBuilder: more than MaxIndexBytes")
 	}
-	ix.slots[i] = tag<<offsetBits | uint64(off+1)
-	ix.n++
-	return true
-}
-
-// Finish returns the index; the builder must not be used after.
-func (b *IndexBuilder) Finish() *Index {
-	ix := b.ix
-	b.ix = Index{}
-	return &ix
+	slots := 1 << bits.Len(uint(ix.n*4/3)) // > n*4/3: at most 3/4 full
+	ix.slots = make([]uint64, slots)
+	ix.mask = uint64(slots - 1)
+	// The records lie one after the other from the start of the block.
+	for off, nth := uint64(0), 0; off < uint64(len(ix.data)); nth++ {
+		key, _, end := ix.recordEnd(off)
+		h := ix.hash(key)
+		tag := h >> offsetBits
+		i := h & ix.mask
+		for ; ix.slots[i] != 0; i = (i + 1) & ix.mask {
+			if ix.slots[i]>>offsetBits == tag {
+				if k, _ := ix.record(ix.slots[i]&offsetMask - 1); k == key {
+					return nil, nth
+				}
+			}
+		}
+		ix.slots[i] = tag<<offsetBits | (off + 1)
+		off = end
+	}
+	return &ix, -1
 }

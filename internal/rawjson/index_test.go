@@ -21,14 +21,16 @@ func rjPointsInto(part, whole string) bool {
 // alike, so that each lookup walks past the others.
 func buildIndex(t testing.TB, collide bool, keys, values []string) *Index {
 	t.Helper()
-	b := NewIndexBuilder(len(keys), 0) // a block too small: it grows
+	b := NewIndexBuilder(0) // a block too small: it grows
 	b.ix.collide = collide
 	for i, k := range keys {
-		if !b.Add(k, mustCheck(t, values[i])) {
-			t.Fatalf("Add(%q) refused a new key", k)
-		}
+		b.Add(k, mustCheck(t, values[i]))
 	}
-	return b.Finish()
+	ix, dup := b.Finish()
+	if dup >= 0 {
+		t.Fatalf("Finish found key %d added twice", dup)
+	}
+	return ix
 }
 
 // Every entry is found by its key, compact, and sharing nothing with what
@@ -87,23 +89,45 @@ func TestIndexLookup(t *testing.T) {
 	}
 }
 
-// A key added twice is refused the second time, the first value kept,
-// with or without colliding hashes.
+// A key added twice is found by Finish, which names its second Add, with
+// or without colliding hashes.
 func TestIndexDuplicate(t *testing.T) {
 	t.Parallel()
 	for _, collide := range []bool{false, true} {
-		b := NewIndexBuilder(3, 64)
+		b := NewIndexBuilder(64)
 		b.ix.collide = collide
-		if !b.Add("a", mustCheck(t, `{"n":1}`)) || !b.Add("b", mustCheck(t, `{"n":2}`)) {
-			t.Fatal("Add refused a new key")
+		for _, k := range []string{"a", "b", "c", "b", "a"} {
+			b.Add(k, mustCheck(t, `{"n":1}`))
 		}
-		if b.Add("a", mustCheck(t, `{"n":3}`)) {
-			t.Fatalf("collide=%v: a second a was added", collide)
+		if ix, dup := b.Finish(); ix != nil || dup != 3 {
+			t.Errorf("collide=%v: Finish = %v, %d; want nil, 3 (the second b)", collide, ix, dup)
 		}
-		ix := b.Finish()
-		if v, _ := ix.Lookup("a"); v.String() != `{"n":1}` || ix.Len() != 2 {
-			t.Fatalf("collide=%v: a = %q, Len %d; want the first, 2", collide, v, ix.Len())
-		}
+	}
+}
+
+// CheckEach hands over what AddOuter copies as it is when it holds no white
+// space, and compacts otherwise.
+func TestIndexAddOuter(t *testing.T) {
+	t.Parallel()
+	text := `{"a": {"x": [1, 2]}, "b":{"y":"s p"}} `
+	b := NewIndexBuilder(len(text))
+	var got []Outer
+	if _, err := CheckEach(text, func(o Outer) error {
+		got = append(got, o)
+		b.AddOuter(o.Name.Unquote(), o)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || !got[0].spaced || got[1].spaced || got[1].Offset != 25 || got[1].Value.String() != `{"y":"s p"}` {
+		t.Fatalf("CheckEach handed over %+v", got)
+	}
+	ix, _ := b.Finish()
+	if a, _ := ix.Lookup("a"); a.String() != `{"x":[1,2]}` {
+		t.Errorf("a = %q", a)
+	}
+	if v, _ := ix.Lookup("b"); v.String() != `{"y":"s p"}` {
+		t.Errorf("b = %q", v)
 	}
 }
 
@@ -114,7 +138,7 @@ func TestIndexEmpty(t *testing.T) {
 	if _, ok := zero.Lookup("a"); ok || zero.Len() != 0 {
 		t.Error("the zero Index found something")
 	}
-	empty := NewIndexBuilder(0, 0).Finish()
+	empty, _ := NewIndexBuilder(0).Finish()
 	if _, ok := empty.Lookup(""); ok || empty.Len() != 0 {
 		t.Error("an empty Index found something")
 	}
@@ -131,11 +155,11 @@ func TestIndexSize(t *testing.T) {
 		values = append(values, fmt.Sprintf(`{"id": %d}`, i))
 		size += len(keys[i]) + len(values[i]) + 4 // as in {"<key>":<value>,}
 	}
-	b := NewIndexBuilder(len(keys), size)
+	b := NewIndexBuilder(size)
 	for i := range keys {
 		b.Add(keys[i], mustCheck(t, values[i]))
 	}
-	ix := b.Finish()
+	ix, _ := b.Finish()
 	if len(ix.slots) != 2048 || cap(ix.data) != size || len(ix.data) > size {
 		t.Errorf("1000 entries: %d slots, records %d of %d bytes; want 2048 slots and no growth", len(ix.slots), len(ix.data), cap(ix.data))
 	}
