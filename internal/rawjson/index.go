@@ -14,7 +14,7 @@ import (
 // uint64 offsets into it. A map of a million strings would cost every GC
 // cycle a scan of two million pointers; an Index costs it nothing.
 //
-// A record is uvarint(len(key)) uvarint(len(value)) key value, the value
+// A record is uvarint(len(key)) key uvarint(len(value)) value, the value
 // compact (as [Text.Compact] gives it). The table is open addressing with
 // linear probing, at most three quarters full: a slot is 0 when empty, or
 // the top 24 bits of the key's hash above the record's offset plus one, so
@@ -71,9 +71,9 @@ func (ix *Index) Lookup(key string) (Text, bool) {
 		if slot>>offsetBits != tag {
 			continue
 		}
-		k, v := ix.record(slot&offsetMask - 1)
-		if k == key {
-			return Text{v}, true
+		// The key first: most records a probe reads are not the one.
+		if k, rest := ix.recordKey(slot&offsetMask - 1); k == key {
+			return Text{ix.recordValue(rest)}, true
 		}
 	}
 }
@@ -84,14 +84,37 @@ func (ix *Index) record(off uint64) (key, value string) {
 	return key, value
 }
 
+// recordKey returns the key of the record at off, and where the rest of
+// the record begins.
+func (ix *Index) recordKey(off uint64) (key string, rest uint64) {
+	d := ix.data[off:]
+	kl, n := uvarint(d)
+	return unsafe.String(unsafe.SliceData(d[n:]), int(kl)), off + uint64(n) + kl
+}
+
+// recordValue returns the value of the record whose rest begins at rest.
+func (ix *Index) recordValue(rest uint64) string {
+	d := ix.data[rest:]
+	vl, n := uvarint(d)
+	return unsafe.String(unsafe.SliceData(d[n:]), int(vl))
+}
+
 // recordEnd is record also giving the offset just past the record.
 func (ix *Index) recordEnd(off uint64) (key, value string, end uint64) {
-	d := ix.data[off:]
-	kl, n1 := binary.Uvarint(d)
-	vl, n2 := binary.Uvarint(d[n1:])
-	d = d[n1+n2:]
-	return unsafe.String(unsafe.SliceData(d), int(kl)), unsafe.String(unsafe.SliceData(d[kl:]), int(vl)),
-		off + uint64(n1+n2) + kl + vl
+	key, rest := ix.recordKey(off)
+	value = ix.recordValue(rest)
+	d := ix.data[rest:]
+	_, n := uvarint(d)
+	return key, value, rest + uint64(n) + uint64(len(value))
+}
+
+// uvarint is binary.Uvarint, inlined for the lengths under 128 that most
+// keys have.
+func uvarint(d []byte) (uint64, int) {
+	if len(d) > 0 && d[0] < 0x80 {
+		return uint64(d[0]), 1
+	}
+	return binary.Uvarint(d)
 }
 
 // Each calls fn with every entry, in no particular order, until fn returns
@@ -139,14 +162,14 @@ func (b *IndexBuilder) add(key, src string, spaced bool) {
 	ix := &b.ix
 	// The value's compact length is known once it is written; its length
 	// is written first at the size of its source's length, which is never
-	// shorter, and the record moved back if the compact form needs fewer
+	// shorter, and the value moved back if the compact form needs fewer
 	// bytes for it (rare: only when white space is dropped across a
 	// varint size boundary).
 	ix.data = binary.AppendUvarint(ix.data, uint64(len(key)))
+	ix.data = append(ix.data, key...)
 	lenAt := len(ix.data)
 	ix.data = binary.AppendUvarint(ix.data, uint64(len(src)))
 	lenSize := len(ix.data) - lenAt
-	ix.data = append(ix.data, key...)
 	start := len(ix.data)
 	if spaced {
 		ix.data = appendCompact(ix.data, src)
@@ -155,9 +178,9 @@ func (b *IndexBuilder) add(key, src string, spaced bool) {
 	}
 	vl := len(ix.data) - start
 	if binary.PutUvarint(ix.data[lenAt:lenAt+lenSize], uint64(vl)) != lenSize {
-		rest := append([]byte(nil), ix.data[lenAt+lenSize:]...)
+		value := append([]byte(nil), ix.data[start:]...)
 		ix.data = binary.AppendUvarint(ix.data[:lenAt], uint64(vl))
-		ix.data = append(ix.data, rest...)
+		ix.data = append(ix.data, value...)
 	}
 	ix.n++
 }
