@@ -30,6 +30,12 @@ func init() {
 // file that cannot be read or parsed, naming the file and the error's
 // line:column, and a duplicate identity.
 //
+// The users are held as their compact JSON in one block with a table of
+// offsets that holds no pointer (rawjson.Index): about the file's size in
+// memory, nothing for the garbage collector to scan, and a lookup that does
+// not allocate. After a load of a file of 16 MiB or more, the file's bytes
+// and the users a reload replaced are returned to the system at once.
+//
 // The store is in memory (InMemoryStore): no cache stands in front of it,
 // so the cache settings are refused with it. Configurations naming the same
 // file share one copy of the users, so a caddy reload does not reread it.
