@@ -8,9 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -264,51 +262,6 @@ func benchColdLoads(b *testing.B, store Store, kind, identity string, level *sha
 			b.Fatal(err)
 		}
 	}
-}
-
-// users100k is a users file like bench/load.sh's: 100,000 users of about
-// 130 bytes each.
-func users100k(b *testing.B) string {
-	b.Helper()
-	var sb strings.Builder
-	sb.WriteString("{")
-	for i := 0; i < 100000; i++ {
-		if i > 0 {
-			sb.WriteString(",")
-		}
-		id := fmt.Sprintf("user%06d", i)
-		fmt.Fprintf(&sb, `%q:{"username":%q,"email":"%s@example.com","roles":["reader","writer"],"level":%d,"address":{"city":"Paris"}}`, id, id, id, i%7)
-	}
-	sb.WriteString("}")
-	return sb.String()
-}
-
-// BenchmarkLoadUsers100k reads and parses 100,000 users from a real file,
-// and reports what the loaded users keep on the heap per byte of file.
-func BenchmarkLoadUsers100k(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "users.json")
-	text := users100k(b)
-	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := readUsersFile(path, "id"); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.StopTimer()
-	var before, after runtime.MemStats
-	runtime.GC()
-	runtime.ReadMemStats(&before)
-	users, err := readUsersFile(path, "id")
-	if err != nil {
-		b.Fatal(err)
-	}
-	runtime.GC()
-	runtime.ReadMemStats(&after)
-	runtime.KeepAlive(users)
-	b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(len(text)), "kept/filebyte")
 }
 
 // BenchmarkAgainstFloor is bench/load.sh's comparison without the network:

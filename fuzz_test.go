@@ -145,11 +145,15 @@ func FuzzParseUsers(f *testing.F) {
 			}
 			return
 		}
-		for id, user := range users {
+		users.Each(func(id string, user rawjson.Text) bool {
 			if _, err := rawjson.Check(user.String()); err != nil || user.Kind() != '{' || user.Compact() != user {
 				t.Fatalf("user %q is not a compact object: %q", id, user)
 			}
-		}
+			if found, ok := users.Lookup(id); !ok || found != user {
+				t.Fatalf("user %q is not found by its identity", id)
+			}
+			return true
+		})
 	})
 }
 

@@ -149,7 +149,8 @@ func TestCheckUser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u = User{JSON: users["foo"].String(), text: users["foo"]}
+	foo, _ := users.Lookup("foo")
+	u = User{JSON: foo.String(), text: foo}
 	if !u.hasText() {
 		t.Fatal("the file store's user does not count as checked")
 	}

@@ -3,6 +3,7 @@ package jwtuser
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,10 +11,25 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
 )
+
+// parseUsersMap is parseUsers with the users as a map, for comparing.
+func parseUsersMap(text, keyField string) (map[string]rawjson.Text, error) {
+	ix, err := parseUsers(text, keyField)
+	if err != nil {
+		return nil, err
+	}
+	users := map[string]rawjson.Text{}
+	ix.Each(func(id string, user rawjson.Text) bool { users[id] = user; return true })
+	if len(users) != ix.Len() {
+		return nil, fmt.Errorf("Each visits %d users, Len says %d", len(users), ix.Len())
+	}
+	return users, nil
+}
 
 func TestParseUsers(t *testing.T) {
 	t.Parallel()
@@ -21,7 +37,7 @@ func TestParseUsers(t *testing.T) {
 	"foo": {"username": "foo", "roles": ["admin"]},
 	"b\u0061r": {"username": "bar", "roles": ["peasant"]}
 }`
-	users, err := parseUsers(object, "id")
+	users, err := parseUsersMap(object, "id")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,14 +45,14 @@ func TestParseUsers(t *testing.T) {
 		t.Fatalf("object form: %q", users)
 	}
 	array := `[{"id": "foo", "roles": ["admin"]}, {"id": 42, "roles": []}, {"id": 7.0}]`
-	users, err = parseUsers(array, "id")
+	users, err = parseUsersMap(array, "id")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if users["foo"].String() != `{"id":"foo","roles":["admin"]}` || users["42"].String() != `{"id":42,"roles":[]}` || users["7"].String() != `{"id":7.0}` {
 		t.Fatalf("array form: %q", users)
 	}
-	users, err = parseUsers(`[{"email":"a@b.c","n":1}]`, "email")
+	users, err = parseUsersMap(`[{"email":"a@b.c","n":1}]`, "email")
 	if err != nil || users["a@b.c"].String() != `{"email":"a@b.c","n":1}` {
 		t.Fatalf("array with a key field: %q %v", users, err)
 	}

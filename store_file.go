@@ -3,6 +3,7 @@ package jwtuser
 import (
 	"context"
 	"fmt"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -28,6 +29,12 @@ func init() {
 // loaded. A leading UTF-8 byte order mark is skipped. Refused at load: a
 // file that cannot be read or parsed, naming the file and the error's
 // line:column, and a duplicate identity.
+//
+// The users are held as their compact JSON in one block with a table of
+// offsets that holds no pointer (rawjson.Index): about the file's size in
+// memory, nothing for the garbage collector to scan, and a lookup that does
+// not allocate. After a load of a file of 16 MiB or more, the file's bytes
+// and the users a reload replaced are returned to the system at once.
 //
 // The store is in memory (InMemoryStore): no cache stands in front of it,
 // so the cache settings are refused with it. Configurations naming the same
@@ -86,7 +93,7 @@ func (f *UsersFile) Cleanup() error { return f.ref.release() }
 
 // LoadUser looks the identity up in memory.
 func (f *UsersFile) LoadUser(_ context.Context, tok Token) (User, error) {
-	user, ok := (*f.shared.users.Load())[tok.Identity()]
+	user, ok := f.shared.users.Load().Lookup(tok.Identity())
 	if !ok {
 		return User{}, ErrUserNotFound
 	}
@@ -125,8 +132,14 @@ func init() { usersFilePoll.Store(int64(time.Second)) }
 type fileStore struct {
 	fileWatcher
 	keyField string
-	users    atomic.Pointer[map[string]rawjson.Text]
+	users    atomic.Pointer[rawjson.Index]
 }
+
+// freeOSMemoryAt is the size of users file from which a load gives the
+// memory it no longer needs back to the system at once: the file's bytes
+// and, after a reload, the users it replaced. Below it the runtime's own
+// pace is enough.
+const freeOSMemoryAt = 16 << 20
 
 // newFileStore loads path and starts watching it; a file that does not load
 // is an error, naming the file and, for bad JSON, the line:column.
@@ -136,12 +149,19 @@ func newFileStore(path, keyField string, logger *zap.Logger) (*fileStore, error)
 	}
 	s := &fileStore{keyField: keyField}
 	s.fileWatcher = fileWatcher{path: path, what: "users file", items: "users", reload: func() (int, error) {
-		users, err := readUsersFile(path, s.keyField)
+		users, size, err := readUsersFile(path, s.keyField)
+		if size >= freeOSMemoryAt {
+			// Once per load, never per request: a full collection, then
+			// the freed pages returned. Without it the runtime keeps them
+			// (its heap goal is twice the live heap), and the users
+			// replaced by a reload would stay in the RSS next to the new.
+			defer debug.FreeOSMemory()
+		}
 		if err != nil {
 			return 0, err
 		}
-		s.users.Store(&users)
-		return len(users), nil
+		s.users.Store(users) // the old index is garbage from here
+		return users.Len(), nil
 	}}
 	if err := s.start(logger); err != nil {
 		return nil, err
@@ -157,7 +177,7 @@ func (s *fileStore) Destruct() error {
 
 // stats reports the users held, for the admin API.
 func (s *fileStore) stats() StoreStats {
-	return StoreStats{Kind: "file", Store: s.path, Entries: len(*s.users.Load())}
+	return StoreStats{Kind: "file", Store: s.path, Entries: s.users.Load().Len()}
 }
 
 // Interface guards

@@ -60,11 +60,44 @@ func Check(s string) (Text, error) {
 // member names of that outermost object are not checked for duplicates
 // (nested objects still are). It is for callers that key the outer members
 // in a map of their own anyway and must refuse duplicates themselves: a
-// users file of 100,000 identities need not be indexed twice. Until the
+// users file of a million identities need not be indexed twice. Until the
 // caller has done so, [Text.Member] on the result returns the first of
 // repeated members and [Text.Members] visits them all.
-func CheckOuterNamesUnchecked(s string) (Text, error) {
-	if err := (&checker{s: s, outerNamesUnchecked: true}).check(); err != nil {
+//
+// It also returns how many members or elements the outermost object or
+// array has (0 for any other value), so that the caller can size its own
+// index without walking the text again.
+func CheckOuterNamesUnchecked(s string) (Text, int, error) {
+	c := &checker{s: s, outerNamesUnchecked: true}
+	if err := c.check(); err != nil {
+		return Text{}, 0, err
+	}
+	return Text{s}, c.outer, nil
+}
+
+// Outer is one member or element of the outermost object or array, as
+// [CheckEach] hands it over.
+type Outer struct {
+	// Name is the member's name as written, quotes and escapes included
+	// (see [Text.Unquote]); the zero Text for an array element.
+	Name Text
+	// Value is the member's value or the element, without surrounding
+	// white space; Offset is its byte offset in the checked text.
+	Value  Text
+	Offset int
+	// spaced is whether Value holds white space that compacting drops.
+	spaced bool
+}
+
+// CheckEach is [CheckOuterNamesUnchecked] handing each member or element of
+// the outermost object or array to fn as soon as it is checked, in order,
+// so that a caller indexing them needs no second walk of the text. An
+// error from fn stops the check and is returned as it is. A syntax error
+// found after fn was called is still an error: the caller must then drop
+// what fn kept. For any other outermost value fn is not called.
+func CheckEach(s string, fn func(Outer) error) (Text, error) {
+	c := &checker{s: s, outerNamesUnchecked: true, each: fn}
+	if err := c.check(); err != nil {
 		return Text{}, err
 	}
 	return Text{s}, nil
@@ -75,6 +108,20 @@ type checker struct {
 	s                   string
 	i                   int
 	outerNamesUnchecked bool
+	outer               int // members or elements of the outermost value
+	each                func(Outer) error
+	spaced              bool // space() skipped something
+}
+
+// outerValue checks the value of an outermost member (name non-zero) or
+// an outermost element, and hands it to each.
+func (c *checker) outerValue(name Text) error {
+	start := c.i
+	c.spaced = false
+	if err := c.value(1); err != nil {
+		return err
+	}
+	return c.each(Outer{Name: name, Value: Text{c.s[start:c.i]}, Offset: start, spaced: c.spaced})
 }
 
 func (c *checker) check() error {
@@ -132,6 +179,7 @@ func (c *checker) space() {
 		switch c.s[c.i] {
 		case ' ', '\t', '\n', '\r':
 			c.i++
+			c.spaced = true
 		default:
 			return
 		}
@@ -185,10 +233,13 @@ func (c *checker) object(depth int) error {
 		if err := c.str(); err != nil {
 			return err
 		}
-		name := unquote(c.s[start:c.i])
+		nameEnd := c.i
+		if depth == 1 {
+			c.outer++
+		}
 		if c.outerNamesUnchecked && depth == 1 {
 			// the caller checks these names
-		} else if many != nil {
+		} else if name := unquote(c.s[start:c.i]); many != nil {
 			if _, dup := many[name]; dup {
 				c.i = start
 				return c.fail("duplicate object member name")
@@ -217,7 +268,11 @@ func (c *checker) object(depth int) error {
 		}
 		c.i++
 		c.space()
-		if err := c.value(depth); err != nil {
+		if depth == 1 && c.each != nil {
+			if err := c.outerValue(Text{c.s[start:nameEnd]}); err != nil {
+				return err
+			}
+		} else if err := c.value(depth); err != nil {
 			return err
 		}
 		if closed, err := c.separator('}'); closed || err != nil {
@@ -237,7 +292,14 @@ func (c *checker) array(depth int) error {
 		return nil
 	}
 	for {
-		if err := c.value(depth); err != nil {
+		if depth == 1 {
+			c.outer++
+		}
+		if depth == 1 && c.each != nil {
+			if err := c.outerValue(Text{}); err != nil {
+				return err
+			}
+		} else if err := c.value(depth); err != nil {
 			return err
 		}
 		if closed, err := c.separator(']'); closed || err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -72,8 +73,33 @@ func TestRawJSONCheckRejectsInvalid(t *testing.T) {
 func TestRawJSONCheckOuterNamesUnchecked(t *testing.T) {
 	t.Parallel()
 	for _, s := range rjValidJSONCorpus {
-		if v, err := CheckOuterNamesUnchecked(s); err != nil || v.String() != s {
+		v, n, err := CheckOuterNamesUnchecked(s)
+		if err != nil || v.String() != s {
 			t.Errorf("CheckOuterNamesUnchecked(%q) = %q, %v; want the text, nil", s, v.String(), err)
+		}
+		// The count is what a walk of the outermost value finds, and
+		// CheckEach hands over what the walk finds.
+		var want, each []string
+		v.Members(func(_, m Text) bool { want = append(want, m.String()); return true })
+		v.Elements(func(e Text) bool { want = append(want, e.String()); return true })
+		if n != len(want) {
+			t.Errorf("CheckOuterNamesUnchecked(%q) counts %d outer members or elements, want %d", s, n, len(want))
+		}
+		stop := errors.New("stop")
+		if _, err := CheckEach(s, func(o Outer) error {
+			if s[o.Offset:o.Offset+len(o.Value.String())] != o.Value.String() {
+				t.Errorf("CheckEach(%q): %q is not at offset %d", s, o.Value, o.Offset)
+			}
+			each = append(each, o.Value.String())
+			if len(each) == 3 {
+				return stop // handed back as is
+			}
+			return nil
+		}); len(want) >= 3 && err != stop || len(want) < 3 && err != nil {
+			t.Errorf("CheckEach(%q) = %v", s, err)
+		}
+		if !slices.Equal(each, want[:min(len(want), 3)]) {
+			t.Errorf("CheckEach(%q) handed over %q, want %q", s, each, want)
 		}
 	}
 	cases := rjRejectCorpus()
@@ -89,7 +115,11 @@ func TestRawJSONCheckOuterNamesUnchecked(t *testing.T) {
 	}
 	acceptedOuter := 0
 	for _, c := range cases {
-		got, err := CheckOuterNamesUnchecked(c.in)
+		got, _, err := CheckOuterNamesUnchecked(c.in)
+		// CheckEach accepts and refuses the same, at the same place.
+		if each, eachErr := CheckEach(c.in, func(Outer) error { return nil }); each != got || fmt.Sprint(eachErr) != fmt.Sprint(err) {
+			t.Errorf("CheckEach(%q) = %q, %v; CheckOuterNamesUnchecked %q, %v", c.in, each, eachErr, got, err)
+		}
 		want, wantErr := Check(c.in)
 		if c.msg == rjMsgDup {
 			// Past the outer names, the first duplicate in a nested

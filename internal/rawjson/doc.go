@@ -41,6 +41,6 @@
 // could return garbage or panic. So they only take a [Text], and
 // the only ways to get a non-zero Text are [Check], [CheckOuterNamesUnchecked]
 // and the readers themselves, which return parts of a Text, or a compact
-// copy of one ([Text.Compact], [Arena.AddCompact]). Every method is also
+// copy of one ([Text.Compact], [Index.Lookup]). Every method is also
 // safe on the zero Text, which reads as no value at all.
 package rawjson

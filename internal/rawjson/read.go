@@ -6,7 +6,7 @@ import "strings"
 // a reader: a member name, a member value or an array element.
 //
 // Only [Check], [CheckOuterNamesUnchecked], the readers, [Text.Compact] and
-// [Arena.AddCompact] make a Text, so the readers, which assume valid input
+// [Index.Lookup] (a compact copy) make a Text, so the readers, which assume valid input
 // and do not re-check it, never see unchecked text. A Text returned by Check may have white space around its
 // value; one returned by a reader never does. Readers return substrings of
 // the text they read and do not allocate (except [Text.Unquote],

@@ -360,9 +360,9 @@ func TestRawJSONZeroText(t *testing.T) {
 // Under CheckOuterNamesUnchecked the first of repeated outer members wins.
 func TestRawJSONMemberOuterDuplicates(t *testing.T) {
 	t.Parallel()
-	obj, err := CheckOuterNamesUnchecked(`{"a":1,"b":2,"a":3}`)
-	if err != nil {
-		t.Fatal(err)
+	obj, n, err := CheckOuterNamesUnchecked(`{"a":1,"b":2,"a":3}`)
+	if err != nil || n != 3 {
+		t.Fatal(n, err)
 	}
 	if v, ok := obj.Member("a"); !ok || v.String() != "1" {
 		t.Errorf(`Member("a") = %q, %v; want "1", true`, v, ok)
