@@ -149,8 +149,8 @@ type Handler struct {
 	// The verified-token cache's size (see TokenCache), e.g. {"entries":
 	// 100000, "max_bytes": 134217728}; {"entries": 0} turns it off.
 	// Default: 10000 entries and 16MiB (max_bytes: 1600 bytes per entry, at
-	// least 16MiB, when only entries is given). With issuer blocks, each block has
-	// a cache of this size unless the block gives its own.
+	// least 16MiB, when only entries is given). With issuer blocks, each
+	// block has a cache of this size unless the block gives its own.
 	TokenCache *TokenCache `json:"token_cache,omitempty"`
 
 	// The user store: a guest module in http.jwt_user.stores (file, http,

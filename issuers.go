@@ -25,8 +25,8 @@ import (
 // The handler-wide settings that are not token checks (from, max_token_size,
 // token_type, the store, the responses, ...) apply to every block. Each
 // block has its own verified-token cache, sized by the block's token_cache
-// or else the handler's. Refused at load: an empty or repeated Issuer, a block without a key source, and a
-// handler that has blocks and also a top-level key source, algorithms,
+// or else the handler's. Refused at load: an empty or repeated Issuer, a
+// block without a key source, and a handler that has blocks and also a top-level key source, algorithms,
 // issuer, audience, leeway, require_claims, identity_claim or a claim rule
 // other than a {jwt.user.*} one (those belong in each block).
 type IssuerBlock struct {
