@@ -194,7 +194,7 @@ func (s *cachedStore) LoadUser(ctx context.Context, tok Token) (User, error) {
 		key = iss + "\x00" + key
 	}
 	if c := s.shared.entries; c != nil {
-		if e, fresh := c.get(key); fresh {
+		if e, _, fresh := c.get(key); fresh {
 			s.shared.hits.Add(1)
 			cacheHits.Inc()
 			return e.answer()
@@ -271,10 +271,10 @@ func (s *cachedStore) load(key string, tok Token) (*cacheEntry, error) {
 	}
 	s.failed(err)
 	if c != nil {
-		if e, _ := c.get(key); e != nil {
+		if e, ok, _ := c.get(key); ok {
 			s.shared.stale.Add(1)
 			cacheStale.Inc()
-			return e, nil
+			return &e, nil
 		}
 	}
 	return nil, err
