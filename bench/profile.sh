@@ -89,23 +89,21 @@ for name in "${prof_rows[@]}"; do
 		"$(cum_share "$f.cpu.pb.gz" runtime.mallocgc)" "$(awk -v b="$inuse" 'BEGIN { print b / 1048576 }')"
 done
 echo
+show_cmd() { # title command...: the command and its table, as Markdown
+	local title=$1; shift
+	echo "#### $title"
+	echo
+	echo '```'
+	echo "\$ $*"
+	"$@" 2>/dev/null | sed -n '/^Showing\|flat%/,$p'
+	echo '```'
+	echo
+}
 diff_top() { # base scenario
-	local cmd="go tool pprof -top -nodecount=25 -diff_base=$pdir/$1.cpu.pb.gz $pdir/$2.cpu.pb.gz"
-	echo "#### $2 against $1 (CPU)"
-	echo
-	echo '```'
-	echo "\$ $cmd"
-	$cmd 2>/dev/null | sed -n '/^Showing\|flat%/,$p'
-	echo '```'
-	echo
-	cmd="go tool pprof -sample_index=alloc_space -top -nodecount=15 -diff_base=$pdir/$1.allocs.pb.gz $pdir/$2.allocs.pb.gz"
-	echo "#### $2 against $1 (allocated bytes)"
-	echo
-	echo '```'
-	echo "\$ $cmd"
-	$cmd 2>/dev/null | sed -n '/^Showing\|flat%/,$p'
-	echo '```'
-	echo
+	show_cmd "$2 against $1 (CPU)" \
+		go tool pprof -top -nodecount=25 -diff_base="$pdir/$1.cpu.pb.gz" "$pdir/$2.cpu.pb.gz"
+	show_cmd "$2 against $1 (allocated bytes)" \
+		go tool pprof -sample_index=alloc_space -top -nodecount=15 -diff_base="$pdir/$1.allocs.pb.gz" "$pdir/$2.allocs.pb.gz"
 }
 echo "The CPU diffs compare the same ${N}s of one saturated core: a function's"
 echo "time rises in a scenario both from its own cost per request and from the"
