@@ -82,23 +82,39 @@ func (st *requestState) placeholder(key string) (any, bool) {
 	case "error":
 		return st.reason, true
 	case "user":
-		return jsonText(st.user), true
+		return st.memoValue(name), true
 	case "claims":
 		if st.tok == nil {
 			return "", true
 		}
-		return jsonText(st.tok.payload), true
+		return st.memoValue(name), true
 	}
-	if path, ok := strings.CutPrefix(name, "user."); ok {
-		return lookupValue(st.user, path), true
-	}
-	if path, ok := strings.CutPrefix(name, "claims."); ok {
+	switch {
+	case strings.HasPrefix(name, "user."):
+		return st.memoValue(name), true
+	case strings.HasPrefix(name, "claims."):
 		if st.tok == nil {
 			return emptyList, true
 		}
-		return lookupValue(st.tok.payload, path), true
+		return st.memoValue(name), true
 	}
 	return nil, false
+}
+
+// resolve computes the value of a user or claims placeholder (name is the
+// part after "jwt.") from the user's JSON and the token's payload.
+func resolve(name string, user, payload rawjson.Text) any {
+	switch name {
+	case "user":
+		return jsonText(user)
+	case "claims":
+		return jsonText(payload)
+	}
+	if path, ok := strings.CutPrefix(name, "user."); ok {
+		return lookupValue(user, path)
+	}
+	path, _ := strings.CutPrefix(name, "claims.")
+	return lookupValue(payload, path)
 }
 
 // lookupValue is the placeholder value at path in a JSON object; an absent
@@ -139,9 +155,21 @@ func (l valueList) String() string {
 // scopes): the same list to the expression matcher, held without boxing
 // each element, so reading one costs two allocations (the list and its
 // box) and its text one more, whatever its length.
+//
+// A list a token's memo keeps carries its text in one element past its
+// length (withText), where the expression matcher, which sees len
+// elements, never looks: the replacer asks a value for its text on every
+// read, and joining the list each time would be the one allocation left.
 type stringList []string
 
-func (l stringList) String() string { return strings.Join(l, ",") }
+func (l stringList) String() string {
+	if cap(l) > len(l) {
+		if text := l[:len(l)+1][len(l)]; text != "" {
+			return text
+		}
+	}
+	return strings.Join(l, ",")
+}
 
 // emptyList is null or absent: nothing as text, and an empty list to CEL, so
 // `'admin' in {jwt.user.roles}` is false for a user without roles instead of

@@ -52,11 +52,21 @@ func TestPlaceholderValues(t *testing.T) {
 		"jwt.claims.n":                       "1000",
 		"jwt.claims.absent":                  "",
 	}
-	for key, want := range text {
-		got, known := repl.GetString(key)
-		if !known || got != want {
-			t.Errorf("{%s}: got %q (known %v), want %q", key, got, known, want)
+	// Three passes: computed, then (the token reused) remembered on the
+	// token as far as its memo holds, then read back from the memo.
+	for pass := range 3 {
+		if pass == 1 {
+			st.tok.markReused()
 		}
+		for key, want := range text {
+			got, known := repl.GetString(key)
+			if !known || got != want {
+				t.Errorf("pass %d: {%s}: got %q (known %v), want %q", pass, key, got, known, want)
+			}
+		}
+	}
+	if st.tok.memo.Load() == nil {
+		t.Fatal("a reused token remembered no placeholder value")
 	}
 	// Kinds, as the expression matcher receives them.
 	kinds := map[string]any{

@@ -3,6 +3,7 @@ package jwtuser
 import (
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
 )
@@ -24,6 +25,19 @@ type token struct {
 	// that block's issuer exactly (a bool, where the padding has room, so
 	// a token costs what it did without blocks).
 	fromBlock bool
+	// reused: a request found the token in the verified-token cache, so
+	// its placeholder values are worth remembering (placeholderMemo).
+	reused atomic.Bool
+	memo   atomic.Pointer[placeholderMemo]
+}
+
+// markReused records that a request reused the token; after the first
+// time it only reads, so requests sharing the token do not all write to
+// the same memory.
+func (t *token) markReused() {
+	if !t.reused.Load() {
+		t.reused.Store(true)
+	}
 }
 
 // identityAny is the identity as a placeholder value.

@@ -29,8 +29,10 @@ type TokenCache struct {
 	// bookkeeping (an ordinary access token: 700 to 1500 bytes). Default:
 	// 1600 bytes per entry, and at least 16777216 (16MiB): 16MiB up to
 	// 10485 entries, 160000000 for 100000. A token taking more than a
-	// sixteenth of it is verified every time and never cached. Refused at
-	// load: under 65536 (64KiB) or over 17179869184 (16GiB).
+	// sixteenth of it is verified every time and never cached. Not counted:
+	// the placeholder values a reused token remembers for its user, about
+	// twice the user's JSON plus 250 bytes (users of up to 1KiB). Refused at load: under
+	// 65536 (64KiB) or over 17179869184 (16GiB).
 	MaxBytes *int64 `json:"max_bytes,omitempty"`
 }
 

@@ -47,6 +47,7 @@ type verifier struct {
 func (v *verifier) verify(raw string, now time.Time) (*token, *failure) {
 	gen := v.keys.Generation()
 	if tok := v.cache.get(raw, gen); tok != nil {
+		tok.markReused()
 		// Every check but the time checks passed when it was cached.
 		switch f := v.checkTimes(tok, now); f {
 		case nil:

@@ -24,6 +24,10 @@ func (t Text) String() string { return t.s }
 // reader's successful lookup never returns.
 func (t Text) IsZero() bool { return t.s == "" }
 
+// Clone returns t in memory of its own, so keeping it does not keep alive
+// the larger text t may be part of (a whole users file).
+func (t Text) Clone() Text { return Text{strings.Clone(t.s)} }
+
 // Kind returns the first byte of the value, white space skipped: '{' for an
 // object, '[' an array, '"' a string, 't' true, 'f' false, 'n' null, and '-'
 // or a digit '0'…'9' for a number. It returns 0 for the zero Text.

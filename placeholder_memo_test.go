@@ -1,0 +1,183 @@
+package jwtuser
+
+import (
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"unsafe"
+
+	"github.com/caddyserver/caddy/v2"
+	"github.com/jwtuser/caddy-jwt-user/internal/rawjson"
+)
+
+// memoState is a request state over a token that requests reuse, with its
+// placeholders in a replacer.
+func memoState(user string) (*requestState, *caddy.Replacer) {
+	st := &requestState{tok: &token{payload: mustJSON(`{"sub":"foo","tenant":"acme","groups":["a","b"]}`), identity: "foo"},
+		user: mustJSON(user)}
+	st.tok.markReused()
+	repl := caddy.NewReplacer()
+	repl.Map(st.placeholder)
+	return st, repl
+}
+
+// Not parallel: AllocsPerRun counts the whole process's allocations.
+func TestPlaceholderMemo(t *testing.T) {
+	st, repl := memoState(`{"username":"foo","roles":["admin","editor"],"level":3}`)
+	keys := []string{"jwt.user.roles", "jwt.user.username", "jwt.user.level", "jwt.claims.tenant", "jwt.claims.groups", "jwt.user"}
+	want := map[string]string{"jwt.user.roles": "admin,editor", "jwt.user.username": "foo", "jwt.user.level": "3",
+		"jwt.claims.tenant": "acme", "jwt.claims.groups": "a,b", "jwt.user": `{"username":"foo","roles":["admin","editor"],"level":3}`}
+	for range 3 {
+		for _, k := range keys {
+			if got, _ := repl.GetString(k); got != want[k] {
+				t.Errorf("{%s} = %q, want %q", k, got, want[k])
+			}
+		}
+	}
+	m := st.tok.memo.Load()
+	if m == nil || m.n != len(keys) {
+		t.Fatalf("memo holds %v, want the %d placeholders read", m, len(keys))
+	}
+
+	// The expression matcher sees the list, not the text kept past its end.
+	v, _ := repl.Get("jwt.user.roles")
+	if !reflect.DeepEqual(v, stringList{"admin", "editor"}) || len(v.(stringList)) != 2 {
+		t.Errorf("remembered roles are %#v", v)
+	}
+
+	// A remembered read costs nothing.
+	if n := testing.AllocsPerRun(100, func() { _, _ = repl.GetString("jwt.user.roles") }); n != 0 {
+		t.Errorf("a remembered {jwt.user.roles} allocates %v times", n)
+	}
+
+	// A new user (a reload, a store answer) replaces the values.
+	st.user = mustJSON(`{"username":"foo","roles":["viewer"],"level":4}`)
+	if got, _ := repl.GetString("jwt.user.roles"); got != "viewer" {
+		t.Errorf("after the user changed, {jwt.user.roles} = %q, want viewer", got)
+	}
+	if got, _ := repl.GetString("jwt.user.level"); got != "4" {
+		t.Errorf("after the user changed, {jwt.user.level} = %q, want 4", got)
+	}
+	if m := st.tok.memo.Load(); m.user.String() != st.user.String() || m.n != 2 {
+		t.Errorf("the memo was not replaced for the new user: %q, %d values", m.user, m.n)
+	}
+
+	// Full: the rest is computed on each read, and still right.
+	for i := range 2 * memoSize {
+		st.user = mustJSON(`{"roles":["viewer"],"f` + itoa(int64(i)) + `":"x"}`)
+		_, _ = repl.GetString("jwt.user.roles")
+	}
+	for i := range 2 * memoSize {
+		k := "jwt.user.f" + itoa(int64(i))
+		want := ""
+		if i == 2*memoSize-1 {
+			want = "x"
+		}
+		if got, _ := repl.GetString(k); got != want {
+			t.Errorf("{%s} = %q, want %q", k, got, want)
+		}
+	}
+	if m := st.tok.memo.Load(); m.n != memoSize {
+		t.Errorf("memo holds %d values, want at most %d", m.n, memoSize)
+	}
+}
+
+// A memo never points into the store's memory: a users file replaced by a
+// reload must not stay alive because a cached token remembered a value.
+func TestPlaceholderMemoOwnMemory(t *testing.T) {
+	t.Parallel()
+	block := strings.Repeat(" ", 300) + `{"username":"foo","roles":["admin","editor"],"address":{"city":"Paris"}}` + strings.Repeat(" ", 300)
+	user, err := rawjson.Check(block)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, repl := memoState(`{}`)
+	st.user = user
+	for _, k := range []string{"jwt.user.roles", "jwt.user.username", "jwt.user.address", "jwt.user", "jwt.user.address.city"} {
+		_, _ = repl.Get(k)
+	}
+	m := st.tok.memo.Load()
+	if m == nil || m.n != 5 {
+		t.Fatalf("memo: %+v", m)
+	}
+	lo := uintptr(unsafe.Pointer(unsafe.StringData(block)))
+	inBlock := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		return len(s) > 0 && p >= lo && p < lo+uintptr(len(block))
+	}
+	if inBlock(m.user.String()) {
+		t.Error("the memo's user is the store's text, not a copy")
+	}
+	for i := range m.n {
+		var strs []string
+		switch v := m.values[i].(type) {
+		case string:
+			strs = []string{v}
+		case stringList:
+			strs = append(v, v[:len(v)+1][len(v)])
+		default:
+			t.Fatalf("%s: %T", m.names[i], v)
+		}
+		for _, s := range strs {
+			if inBlock(s) {
+				t.Errorf("%s: %q points into the store's text", m.names[i], s)
+			}
+		}
+	}
+}
+
+// A token that no request reused keeps no memo: under a rotation of tokens
+// seen once it would be work and memory nothing reads back.
+func TestPlaceholderMemoOnlyReused(t *testing.T) {
+	t.Parallel()
+	st := &requestState{tok: &token{payload: mustJSON(`{"sub":"foo"}`), identity: "foo"}, user: mustJSON(`{"roles":["a","b"]}`)}
+	for range 3 {
+		if v, _ := st.placeholder("jwt.user.roles"); caddy.ToString(v) != "a,b" {
+			t.Fatalf("roles: %v", v)
+		}
+	}
+	if st.tok.memo.Load() != nil {
+		t.Error("a token no request reused has a memo")
+	}
+
+	// Nor does a user too large to copy per token.
+	st.tok.markReused()
+	st.user = mustJSON(`{"roles":["a","b"],"bio":"` + strings.Repeat("x", memoMaxUser) + `"}`)
+	for range 3 {
+		if v, _ := st.placeholder("jwt.user.roles"); caddy.ToString(v) != "a,b" {
+			t.Fatalf("roles: %v", v)
+		}
+	}
+	if st.tok.memo.Load() != nil {
+		t.Errorf("a user of %d bytes was copied into a memo", len(st.user.String()))
+	}
+}
+
+// Requests sharing a token read and fill its memo at once (run with -race).
+func TestPlaceholderMemoConcurrent(t *testing.T) {
+	t.Parallel()
+	tok := &token{payload: mustJSON(`{"sub":"foo"}`), identity: "foo"}
+	tok.markReused()
+	users := []string{`{"roles":["a","b"],"name":"x"}`, `{"roles":["c"],"name":"y"}`}
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			user := users[g%2]
+			st := &requestState{tok: tok, user: mustJSON(user)}
+			wantRoles, wantName := "a,b", "x"
+			if g%2 == 1 {
+				wantRoles, wantName = "c", "y"
+			}
+			for range 500 {
+				r, _ := st.placeholder("jwt.user.roles")
+				n, _ := st.placeholder("jwt.user.name")
+				if caddy.ToString(r) != wantRoles || caddy.ToString(n) != wantName {
+					t.Errorf("user %s: roles %v name %v", user, r, n)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
