@@ -39,7 +39,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ROUNDS=7 DURATION=4 CONNS=64
+ROUNDS=9 DURATION=4 CONNS=64
 SCALE_ROUNDS=3 MILLION_ROUNDS=5
 SCALE_N=${JWTUSER_BENCH_SCALE:-100000}
 MILLION_N=${JWTUSER_BENCH_MILLION:-1000000}
@@ -403,6 +403,9 @@ if has_section standard || has_section scale || has_section million; then
 	start floor 0 "$FLOOR_BODY"
 fi
 if has_section standard; then
+	# A second, identical floor: its ratio to the floor is what the method
+	# measures for two configurations that cost the same.
+	start floor_again 0 "$FLOOR_BODY"
 	start hs256_static 0 "$(jwt_file "$SECRET_LINE" "$work/users.json")
 	$RESPOND_STATIC"
 	start hs256 0 "$(jwt_file "$SECRET_LINE" "$work/users.json")
@@ -445,6 +448,7 @@ if has_section standard; then
 
 	row bare_hs256 bare hs bare_hs256 floor_hs256
 	row floor_hs256 floor hs bare_hs256 floor_hs256
+	row floor_again floor_again hs bare_hs256 floor_hs256
 	row hs256_static hs256_static hs bare_hs256 floor_hs256
 	row hs256 hs256 hs bare_hs256 floor_hs256 0.97
 	row users_url users_url hs bare_hs256 floor_hs256 0.97
@@ -461,7 +465,7 @@ if has_section standard; then
 	row rotate10k rotate10k rot10k bare_rotate10k floor_rotate10k 0.97
 	row proxy_vars proxy_vars hs bare_hs256 proxy_vars "" ok
 	row proxy_user proxy_user hs bare_hs256 proxy_vars 0.95 ok
-	std_rows=(bare_hs256 floor_hs256 hs256_static hs256 users_url)
+	std_rows=(bare_hs256 floor_hs256 floor_again hs256_static hs256 users_url)
 	[ "$pg_ok" = 1 ] && std_rows+=(sql)
 	std_rows+=(forward_auth bare_rs256 floor_rs256 rs256 bare_es256 floor_es256 es256
 		bare_rotate10k floor_rotate10k rotate10k proxy_vars proxy_user)
@@ -486,7 +490,10 @@ forward_auth: Caddy's forward_auth to benchtool's auth service.
 proxy_user: jwt_user, three \`request_header\` lines from \`{jwt.user.username}\`,
 \`{jwt.user.roles}\`, \`{jwt.user.email}\`, and reverse_proxy to benchtool's
 upstream; proxy_vars: the same route with the same values from \`vars\`
-(its ÷ floor column and proxy_user's are ÷ proxy_vars).
+(its ÷ floor column and proxy_user's are ÷ proxy_vars). floor_again is a
+second Caddy with the floor's configuration: its ratio to the floor is
+what this method measures for two configurations of equal cost, the noise
+every other ratio carries.
 
 EOF
 	table "${std_rows[@]}"
