@@ -38,10 +38,11 @@ type placeholderMemo struct {
 const memoSize = 6
 
 // memoMaxUser bounds the user JSON a memo copies: 1 KiB, above an ordinary
-// user (100 to 500 bytes). A memo takes about twice its user (the copy, the
-// lists and their text) plus 250 bytes, so a full default token_cache
-// (10,000 tokens) adds at most about 25 MB, and 100,000 tokens of 200-byte
-// users about 60 MB.
+// user (100 to 500 bytes). A memo takes 224 bytes, its copy of the user,
+// and its values (about 100 bytes for a list of two strings, 16 to 32 for
+// a string): about 500 bytes for a user of 135 bytes read through one
+// placeholder, so 48 MB for 100,000 cached tokens, and at most about 25 MB
+// for a full default token_cache (10,000 tokens) of 1 KiB users.
 const memoMaxUser = 1024
 
 // memoValue returns the value of the placeholder name ("user",
