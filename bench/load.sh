@@ -4,7 +4,7 @@
 # two handlers, `vars roles admin,editor` + `respond "ok {http.vars.roles}"`,
 # what any configuration that uses the user pays in Caddy's own machinery).
 #
-#   bench/load.sh                      every section (about 15 minutes)
+#   bench/load.sh                      every section (about 17 minutes)
 #   bench/load.sh --quick              every section, 2 rounds of 2s and
 #                                      smaller scale (20,000 / 200,000 users)
 #   bench/load.sh --sections standard,scale,million
