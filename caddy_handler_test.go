@@ -350,6 +350,30 @@ func TestExpressionMatcherSeesLists(t *testing.T) {
 	}
 }
 
+// TestExpressionMatcherSeesRememberedLists reads a two-role list through
+// the token's memo, whose lists keep their text past their end: the
+// expression matcher must see exactly the list, and the text exactly its
+// join, on every request.
+func TestExpressionMatcherSeesRememberedLists(t *testing.T) {
+	users := usersFile(t, `{"foo": {"roles": ["admin", "editor"]}}`)
+	tc := startCaddy(t, fmt.Sprintf(`
+:%d {
+	jwt_user {
+		secret %s
+		users_file %s
+	}
+	@exact expression `+"`size({jwt.user.roles}) == 2 && {jwt.user.roles} == ['admin', 'editor']`"+`
+	respond @exact "exact {jwt.user.roles}"
+	respond "other {jwt.user.roles}"
+}`, httpPort, testSecret, users))
+	auth := bearer(hs256(t, claimsFor("foo")))
+	for i := range 4 {
+		if r := get(t, tc, "GET", "/", auth); r.status != 200 || r.body != "exact admin,editor" {
+			t.Errorf("request %d: got %d %q, want \"exact admin,editor\"", i+1, r.status, r.body)
+		}
+	}
+}
+
 func TestOptionalAndPreflight(t *testing.T) {
 	users := usersFile(t, seedUsers)
 	tc := startCaddy(t, fmt.Sprintf(`

@@ -23,27 +23,57 @@ import (
 //
 // Only a token that a request reused gets a memo: under a rotation of
 // tokens that each come once (or with token_cache off), a memo would be
-// work and memory no request reads back. Nor does a user whose JSON is
-// over memoMaxUser bytes: a memo costs about the user's size again per
-// cached token, which token_cache's max_bytes does not count.
+// work and memory no request reads back. And a memo stays within
+// memoMaxBytes, its copy of the user included: it costs memory per cached
+// token that token_cache's max_bytes does not count, so a large user or a
+// large value (a claim listing hundreds of groups) is worked out on every
+// read instead.
 type placeholderMemo struct {
 	user   rawjson.Text // a copy of the user's JSON these values come from
 	n      int
 	names  [memoSize]string // the placeholder after "jwt.": "user.roles"
 	values [memoSize]any
+	bytes  int // what the memo takes, as memoCost counts it
 }
 
 // memoSize is how many placeholders a token's memo holds: a route reads a
 // few. Beyond it, values are computed on each request, as without a memo.
 const memoSize = 6
 
-// memoMaxUser bounds the user JSON a memo copies: 1 KiB, above an ordinary
-// user (100 to 500 bytes). A memo takes 224 bytes, its copy of the user,
-// and its values (about 100 bytes for a list of two strings, 16 to 32 for
-// a string): about 500 bytes for a user of 135 bytes read through one
-// placeholder, so 48 MB for 100,000 cached tokens, and at most about 25 MB
-// for a full default token_cache (10,000 tokens) of 1 KiB users.
-const memoMaxUser = 1024
+// memoMaxBytes bounds a memo: 2 KiB, its copy of the user and its values
+// included, so a full default token_cache (10,000 tokens) adds at most
+// about 20 MB. An ordinary memo is far under it: about 500 bytes for a
+// user of 135 bytes read through one placeholder.
+const memoMaxBytes = 2048
+
+// memoStructBytes is the memo's own size, rounded up to its allocation.
+const memoStructBytes = 224
+
+// memoCost approximates what remembering v under name adds to a memo: the
+// name's copy, the value's box, and the value's memory, its strings
+// counted whole even where they share the user's copy or the payload.
+func memoCost(name string, v any) int {
+	n := len(name) + 16
+	switch v := v.(type) {
+	case string:
+		n += len(v)
+	case stringList:
+		n += 24 + 16*(len(v)+1) // the slice, its elements and the text
+		for _, e := range v {
+			n += 2*len(e) + 1
+		}
+	case valueList:
+		n += 24 + 16*len(v)
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				n += len(s)
+			} else {
+				n += 16
+			}
+		}
+	}
+	return n
+}
 
 // memoValue returns the value of the placeholder name ("user",
 // "user.roles", "claims", "claims.tenant": the part after "jwt.") for the
@@ -65,7 +95,8 @@ func (st *requestState) memoValue(name string) any {
 	} else {
 		m = nil // another user's values: a new memo replaces it
 	}
-	if !tok.reused.Load() || len(st.user.String()) > memoMaxUser || m != nil && m.n == memoSize {
+	if !tok.reused.Load() || m != nil && m.n == memoSize ||
+		m == nil && memoStructBytes+len(st.user.String()) > memoMaxBytes {
 		return resolve(name, st.user, tok.payload)
 	}
 	next := &placeholderMemo{}
@@ -73,10 +104,16 @@ func (st *requestState) memoValue(name string) any {
 		*next = *m
 	} else {
 		next.user = st.user.Clone()
+		next.bytes = memoStructBytes + len(next.user.String())
 	}
 	v := withText(resolve(name, next.user, tok.payload))
+	cost := memoCost(name, v)
+	if next.bytes+cost > memoMaxBytes {
+		return v // read from the copy, which nothing keeps
+	}
 	next.names[next.n], next.values[next.n] = strings.Clone(name), v
 	next.n++
+	next.bytes += cost
 	// A concurrent request may have published first; its memo stands and
 	// this value is remembered the next time.
 	tok.memo.CompareAndSwap(cur, next)

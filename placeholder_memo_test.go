@@ -2,6 +2,7 @@ package jwtuser
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -115,7 +116,7 @@ func TestPlaceholderMemoOwnMemory(t *testing.T) {
 		case string:
 			strs = []string{v}
 		case stringList:
-			strs = append(v, v[:len(v)+1][len(v)])
+			strs = append(slices.Clone([]string(v)), v[:len(v)+1][len(v)])
 		default:
 			t.Fatalf("%s: %T", m.names[i], v)
 		}
@@ -143,7 +144,7 @@ func TestPlaceholderMemoOnlyReused(t *testing.T) {
 
 	// Nor does a user too large to copy per token.
 	st.tok.markReused()
-	st.user = mustJSON(`{"roles":["a","b"],"bio":"` + strings.Repeat("x", memoMaxUser) + `"}`)
+	st.user = mustJSON(`{"roles":["a","b"],"bio":"` + strings.Repeat("x", memoMaxBytes) + `"}`)
 	for range 3 {
 		if v, _ := st.placeholder("jwt.user.roles"); caddy.ToString(v) != "a,b" {
 			t.Fatalf("roles: %v", v)
@@ -151,6 +152,72 @@ func TestPlaceholderMemoOnlyReused(t *testing.T) {
 	}
 	if st.tok.memo.Load() != nil {
 		t.Errorf("a user of %d bytes was copied into a memo", len(st.user.String()))
+	}
+}
+
+// A memo stays within memoMaxBytes: a large value (a claim listing
+// hundreds of groups) is worked out on every read, and the small ones
+// beside it are still remembered.
+func TestPlaceholderMemoBound(t *testing.T) {
+	t.Parallel()
+	groups := make([]string, 300)
+	for i := range groups {
+		groups[i] = `"group-` + itoa(int64(i)) + `"`
+	}
+	st := &requestState{tok: &token{payload: mustJSON(`{"sub":"foo","groups":[` + strings.Join(groups, ",") + `]}`), identity: "foo"},
+		user: mustJSON(`{"roles":["a","b"]}`)}
+	st.tok.markReused()
+	for range 3 {
+		g, _ := st.placeholder("jwt.claims.groups")
+		r, _ := st.placeholder("jwt.user.roles")
+		if l, ok := g.(stringList); !ok || len(l) != 300 || l[299] != "group-299" || caddy.ToString(r) != "a,b" {
+			t.Fatalf("groups %T of %d, roles %v", g, len(l), r)
+		}
+	}
+	m := st.tok.memo.Load()
+	if m == nil || m.n != 1 || m.names[0] != "user.roles" {
+		t.Fatalf("memo: %+v, want only user.roles", m)
+	}
+	if m.bytes > memoMaxBytes {
+		t.Errorf("memo counts %d bytes, over %d", m.bytes, memoMaxBytes)
+	}
+}
+
+// The text kept past a remembered list's end is used only while it is the
+// list's join: a list appended to in place still reads as itself.
+func TestStringListText(t *testing.T) {
+	t.Parallel()
+	l := withText(stringList{"admin", "editor"}).(stringList)
+	if cap(l) != len(l)+1 || l.String() != "admin,editor" {
+		t.Fatalf("withText: %q, cap %d", l.String(), cap(l))
+	}
+	grown := append(l[:1:2], "x") // writes where the second element was
+	_ = grown
+	if got := l.String(); got != "admin,x" {
+		t.Errorf("after an in-place write, String() = %q, want admin,x", got)
+	}
+	l2 := withText(stringList{"a", "b"}).(stringList)
+	_ = append(l2, "intruder") // writes the slot past the end
+	if got := l2.String(); got != "a,b" {
+		t.Errorf("after an append, String() = %q, want a,b", got)
+	}
+	for _, c := range []struct {
+		text string
+		l    stringList
+		want bool
+	}{
+		{"a,b", stringList{"a", "b"}, true},
+		{"", stringList{}, true},
+		{"", stringList{""}, true},
+		{",", stringList{"", ""}, true},
+		{"a,b,c", stringList{"a,b", "c"}, true},
+		{"ab", stringList{"a", "b"}, false},
+		{"a,b,", stringList{"a", "b"}, false},
+		{"a", stringList{"a", "b"}, false},
+	} {
+		if got := isJoin(c.text, c.l); got != c.want {
+			t.Errorf("isJoin(%q, %q) = %v", c.text, c.l, got)
+		}
 	}
 }
 

@@ -164,11 +164,31 @@ type stringList []string
 
 func (l stringList) String() string {
 	if cap(l) > len(l) {
-		if text := l[:len(l)+1][len(l)]; text != "" {
+		if text := l[:len(l)+1][len(l)]; isJoin(text, l) {
 			return text
 		}
 	}
 	return strings.Join(l, ",")
+}
+
+// isJoin reports whether text is l's elements joined by commas: the text
+// kept past a list's end is used only when it is, so a list whose slot
+// past its end holds anything else (one that was appended to, say) still
+// reads as itself. A few bytes compared, no allocation.
+func isJoin(text string, l stringList) bool {
+	for i, e := range l {
+		if i > 0 {
+			if text == "" || text[0] != ',' {
+				return false
+			}
+			text = text[1:]
+		}
+		if !strings.HasPrefix(text, e) {
+			return false
+		}
+		text = text[len(e):]
+	}
+	return text == ""
 }
 
 // emptyList is null or absent: nothing as text, and an empty list to CEL, so

@@ -22,8 +22,7 @@ type token struct {
 	exp, nbf, iat          float64
 	hasExp, hasNbf, hasIat bool
 	// fromBlock: an issuer block accepted the token, so its iss claim is
-	// that block's issuer exactly (a bool, where the padding has room, so
-	// a token costs what it did without blocks).
+	// that block's issuer exactly (a bool, where the padding has room).
 	fromBlock bool
 	// reused: a request found the token in the verified-token cache, so
 	// its placeholder values are worth remembering (placeholderMemo).

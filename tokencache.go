@@ -61,8 +61,9 @@ type tokenEntry struct {
 }
 
 // entryOverhead approximates what an entry costs beyond its token's text:
-// the entry and token structs, the map slot and allocation rounding.
-const entryOverhead = 224
+// the entry and token structs, the map slot and allocation rounding. (A
+// token's placeholder memo is not counted: see memoMaxBytes.)
+const entryOverhead = 240
 
 func newTokenCache(maxEntries, maxBytes int) *tokenCache {
 	return &tokenCache{index: make(map[string]*tokenEntry), maxEntries: maxEntries, maxBytes: maxBytes}

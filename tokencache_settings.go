@@ -25,15 +25,15 @@ type TokenCache struct {
 	// over 10000000.
 	Entries *int `json:"entries,omitempty"`
 	// The most bytes the entries take, each counted as its token's length
-	// plus its decoded header and payload and about 224 bytes of
+	// plus its decoded header and payload and about 240 bytes of
 	// bookkeeping (an ordinary access token: 700 to 1500 bytes). Default:
 	// 1600 bytes per entry, and at least 16777216 (16MiB): 16MiB up to
 	// 10485 entries, 160000000 for 100000. A token taking more than a
 	// sixteenth of it is verified every time and never cached. Not counted:
-	// the placeholder values a reused token remembers for its user (users
-	// of up to 1KiB): about 250 bytes plus the user's JSON plus the values,
-	// 500 bytes for a 135-byte user read through one placeholder. Refused
-	// at load: under 65536 (64KiB) or over 17179869184 (16GiB).
+	// the placeholder values a reused token remembers for its user, about
+	// 250 bytes plus the user's JSON plus the values and at most 2KiB per
+	// token (500 bytes for a 135-byte user read through one placeholder).
+	// Refused at load: under 65536 (64KiB) or over 17179869184 (16GiB).
 	MaxBytes *int64 `json:"max_bytes,omitempty"`
 }
 

@@ -114,7 +114,7 @@ func TestTokenCacheBounds(t *testing.T) {
 		}()
 	}
 	for i := range 20000 {
-		// 224 + 0..999 bytes of token, and the 27 of header and payload.
+		// entryOverhead + 0..999 bytes of token, and the 27 of header and payload.
 		c.put(fmt.Sprint(i%5000, "-", strings.Repeat("x", i%5000%1000)), cachedTok, 0)
 		if n, b := c.size(); n > maxEntries || b > maxBytes {
 			close(stop)
