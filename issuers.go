@@ -26,9 +26,10 @@ import (
 // token_type, the store, the responses, ...) apply to every block. Each
 // block has its own verified-token cache, sized by the block's token_cache
 // or else the handler's. Refused at load: an empty or repeated Issuer, a
-// block without a key source, and a handler that has blocks and also a top-level key source, algorithms,
-// issuer, audience, leeway, require_claims, identity_claim or a claim rule
-// other than a {jwt.user.*} one (those belong in each block).
+// block without a key source, and a handler that has blocks and also a
+// top-level key source, algorithms, issuer, audience, leeway,
+// require_claims, identity_claim or a claim rule other than a
+// {jwt.user.*} one (those belong in each block).
 type IssuerBlock struct {
 	// The issuer, compared with the token's iss exactly. Global
 	// placeholders are resolved at load; any other is refused. Required.

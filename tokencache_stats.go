@@ -46,6 +46,12 @@ var tokenCaches = struct {
 
 type tokenCacheCounts struct{ hits, misses, evictions uint64 }
 
+func (a *tokenCacheCounts) add(b tokenCacheCounts) {
+	a.hits += b.hits
+	a.misses += b.misses
+	a.evictions += b.evictions
+}
+
 func (c *tokenCache) counts() tokenCacheCounts {
 	return tokenCacheCounts{c.hits.Load(), c.misses.Load(), c.evictions.Load()}
 }
@@ -85,10 +91,7 @@ func (h *Handler) releaseTokenCaches() {
 			continue
 		}
 		delete(tokenCaches.live, c)
-		n := c.counts()
-		tokenCaches.retired.hits += n.hits
-		tokenCaches.retired.misses += n.misses
-		tokenCaches.retired.evictions += n.evictions
+		tokenCaches.retired.add(c.counts())
 	}
 }
 
@@ -99,10 +102,7 @@ func tokenCacheTotals() tokenCacheCounts {
 	defer tokenCaches.Unlock()
 	sum := tokenCaches.retired
 	for c := range tokenCaches.live {
-		n := c.counts()
-		sum.hits += n.hits
-		sum.misses += n.misses
-		sum.evictions += n.evictions
+		sum.add(c.counts())
 	}
 	return sum
 }

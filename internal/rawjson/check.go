@@ -9,7 +9,7 @@ import (
 // maxDepth bounds nesting so hostile input cannot exhaust the stack.
 const maxDepth = 64
 
-// SyntaxError is why [Check] or [CheckOuterNamesUnchecked] refused a text.
+// SyntaxError is why [Check] or [CheckEach] refused a text.
 type SyntaxError struct {
 	// Offset is the byte offset (from 0) in the checked text where the
 	// problem was found: the offending byte, the opening quote of a
@@ -56,25 +56,6 @@ func Check(s string) (Text, error) {
 	return Text{s}, nil
 }
 
-// CheckOuterNamesUnchecked is [Check] except that, when s is an object,
-// member names of that outermost object are not checked for duplicates
-// (nested objects still are). It is for callers that key the outer members
-// in a map of their own anyway and must refuse duplicates themselves: a
-// users file of a million identities need not be indexed twice. Until the
-// caller has done so, [Text.Member] on the result returns the first of
-// repeated members and [Text.Members] visits them all.
-//
-// It also returns how many members or elements the outermost object or
-// array has (0 for any other value), so that the caller can size its own
-// index without walking the text again.
-func CheckOuterNamesUnchecked(s string) (Text, int, error) {
-	c := &checker{s: s, outerNamesUnchecked: true}
-	if err := c.check(); err != nil {
-		return Text{}, 0, err
-	}
-	return Text{s}, c.outer, nil
-}
-
 // Outer is one member or element of the outermost object or array, as
 // [CheckEach] hands it over.
 type Outer struct {
@@ -89,12 +70,19 @@ type Outer struct {
 	spaced bool
 }
 
-// CheckEach is [CheckOuterNamesUnchecked] handing each member or element of
-// the outermost object or array to fn as soon as it is checked, in order,
-// so that a caller indexing them needs no second walk of the text. An
-// error from fn stops the check and is returned as it is. A syntax error
-// found after fn was called is still an error: the caller must then drop
-// what fn kept. For any other outermost value fn is not called.
+// CheckEach is [Check] except that, when s is an object, member names of
+// that outermost object are not checked for duplicates (nested objects
+// still are), and that it hands each member or element of the outermost
+// object or array to fn as soon as it is checked, in order. It is for
+// callers that index the outer members themselves and must refuse
+// duplicates there: a users file of a million identities is checked and
+// indexed in one walk, not indexed twice. Until the caller has done so,
+// [Text.Member] on the result returns the first of repeated members and
+// [Text.Members] visits them all.
+//
+// An error from fn stops the check and is returned as it is. A syntax
+// error found after fn was called is still an error: the caller must then
+// drop what fn kept. For any other outermost value fn is not called.
 func CheckEach(s string, fn func(Outer) error) (Text, error) {
 	c := &checker{s: s, outerNamesUnchecked: true, each: fn}
 	if err := c.check(); err != nil {
@@ -108,7 +96,6 @@ type checker struct {
 	s                   string
 	i                   int
 	outerNamesUnchecked bool
-	outer               int // members or elements of the outermost value
 	each                func(Outer) error
 	spaced              bool // space() skipped something
 }
@@ -234,9 +221,6 @@ func (c *checker) object(depth int) error {
 			return err
 		}
 		nameEnd := c.i
-		if depth == 1 {
-			c.outer++
-		}
 		if c.outerNamesUnchecked && depth == 1 {
 			// the caller checks these names
 		} else if name := unquote(c.s[start:c.i]); many != nil {
@@ -292,9 +276,6 @@ func (c *checker) array(depth int) error {
 		return nil
 	}
 	for {
-		if depth == 1 {
-			c.outer++
-		}
 		if depth == 1 && c.each != nil {
 			if err := c.outerValue(Text{}); err != nil {
 				return err

@@ -68,38 +68,39 @@ func TestRawJSONCheckRejectsInvalid(t *testing.T) {
 	}
 }
 
-// CheckOuterNamesUnchecked differs from Check only on duplicate names in the
-// outermost object.
-func TestRawJSONCheckOuterNamesUnchecked(t *testing.T) {
+// CheckEach differs from Check only on duplicate names in the outermost
+// object, and hands over each outermost member or element.
+func TestRawJSONCheckEach(t *testing.T) {
 	t.Parallel()
 	for _, s := range rjValidJSONCorpus {
-		v, n, err := CheckOuterNamesUnchecked(s)
-		if err != nil || v.String() != s {
-			t.Errorf("CheckOuterNamesUnchecked(%q) = %q, %v; want the text, nil", s, v.String(), err)
-		}
-		// The count is what a walk of the outermost value finds, and
-		// CheckEach hands over what the walk finds.
+		// Every member or element a walk of the outermost value finds,
+		// in order, at its offset.
 		var want, each []string
-		v.Members(func(_, m Text) bool { want = append(want, m.String()); return true })
-		v.Elements(func(e Text) bool { want = append(want, e.String()); return true })
-		if n != len(want) {
-			t.Errorf("CheckOuterNamesUnchecked(%q) counts %d outer members or elements, want %d", s, n, len(want))
-		}
-		stop := errors.New("stop")
-		if _, err := CheckEach(s, func(o Outer) error {
+		v, err := CheckEach(s, func(o Outer) error {
 			if s[o.Offset:o.Offset+len(o.Value.String())] != o.Value.String() {
 				t.Errorf("CheckEach(%q): %q is not at offset %d", s, o.Value, o.Offset)
 			}
 			each = append(each, o.Value.String())
-			if len(each) == 3 {
-				return stop // handed back as is
+			return nil
+		})
+		if err != nil || v.String() != s {
+			t.Errorf("CheckEach(%q) = %q, %v; want the text, nil", s, v.String(), err)
+		}
+		v.Members(func(_, m Text) bool { want = append(want, m.String()); return true })
+		v.Elements(func(e Text) bool { want = append(want, e.String()); return true })
+		if !slices.Equal(each, want) {
+			t.Errorf("CheckEach(%q) handed over %q, want %q", s, each, want)
+		}
+		// An error from fn stops the walk and comes back as it is.
+		stop := errors.New("stop")
+		calls := 0
+		if _, err := CheckEach(s, func(Outer) error {
+			if calls++; calls == 3 {
+				return stop
 			}
 			return nil
-		}); len(want) >= 3 && err != stop || len(want) < 3 && err != nil {
-			t.Errorf("CheckEach(%q) = %v", s, err)
-		}
-		if !slices.Equal(each, want[:min(len(want), 3)]) {
-			t.Errorf("CheckEach(%q) handed over %q, want %q", s, each, want)
+		}); len(want) >= 3 && (err != stop || calls != 3) || len(want) < 3 && err != nil {
+			t.Errorf("CheckEach(%q) stopped at call %d: %v", s, calls, err)
 		}
 	}
 	cases := rjRejectCorpus()
@@ -115,25 +116,21 @@ func TestRawJSONCheckOuterNamesUnchecked(t *testing.T) {
 	}
 	acceptedOuter := 0
 	for _, c := range cases {
-		got, _, err := CheckOuterNamesUnchecked(c.in)
-		// CheckEach accepts and refuses the same, at the same place.
-		if each, eachErr := CheckEach(c.in, func(Outer) error { return nil }); each != got || fmt.Sprint(eachErr) != fmt.Sprint(err) {
-			t.Errorf("CheckEach(%q) = %q, %v; CheckOuterNamesUnchecked %q, %v", c.in, each, eachErr, got, err)
-		}
+		got, err := CheckEach(c.in, func(Outer) error { return nil })
 		want, wantErr := Check(c.in)
 		if c.msg == rjMsgDup {
 			// Past the outer names, the first duplicate in a nested
 			// object, if any, is what Check would report.
 			if wantErr = rjFirstNestedDup(c.in); wantErr == nil {
 				if err != nil || got.String() != c.in {
-					t.Errorf("CheckOuterNamesUnchecked(%q) = %v, want the outer duplicates accepted", c.in, err)
+					t.Errorf("CheckEach(%q) = %v, want the outer duplicates accepted", c.in, err)
 				}
 				acceptedOuter++
 				continue
 			}
 		}
 		if got != want || fmt.Sprint(err) != fmt.Sprint(wantErr) {
-			t.Errorf("CheckOuterNamesUnchecked(%q) = %q, %v; want %q, %v", c.in, got.String(), err, want.String(), wantErr)
+			t.Errorf("CheckEach(%q) = %q, %v; want %q, %v", c.in, got.String(), err, want.String(), wantErr)
 		}
 	}
 	// The reference must find outer-only duplicates for the test to mean much.

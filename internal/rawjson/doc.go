@@ -39,8 +39,8 @@
 //
 // The readers do not re-check what they scan: given malformed text they
 // could return garbage or panic. So they only take a [Text], and
-// the only ways to get a non-zero Text are [Check], [CheckOuterNamesUnchecked]
-// and the readers themselves, which return parts of a Text, or a compact
-// copy of one ([Text.Compact], [Index.Lookup]). Every method is also
+// the only ways to get a non-zero Text are [Check], [CheckEach] and the
+// readers themselves, which return parts of a Text, or a copy of one
+// ([Text.Compact], [Text.Clone], [Index.Lookup]). Every method is also
 // safe on the zero Text, which reads as no value at all.
 package rawjson

@@ -102,10 +102,9 @@ func (ix *Index) recordValue(rest uint64) string {
 // recordEnd is record also giving the offset just past the record.
 func (ix *Index) recordEnd(off uint64) (key, value string, end uint64) {
 	key, rest := ix.recordKey(off)
-	value = ix.recordValue(rest)
 	d := ix.data[rest:]
-	_, n := uvarint(d)
-	return key, value, rest + uint64(n) + uint64(len(value))
+	vl, n := uvarint(d)
+	return key, unsafe.String(unsafe.SliceData(d[n:]), int(vl)), rest + uint64(n) + vl
 }
 
 // uvarint is binary.Uvarint, inlined for the lengths under 128 that most

@@ -5,7 +5,7 @@ import "strings"
 // Text is JSON text that [Check] accepted, or a part of such text returned by
 // a reader: a member name, a member value or an array element.
 //
-// Only [Check], [CheckOuterNamesUnchecked], the readers, [Text.Compact] and
+// Only [Check], [CheckEach], the readers, [Text.Compact], [Text.Clone] and
 // [Index.Lookup] (a compact copy) make a Text, so the readers, which assume valid input
 // and do not re-check it, never see unchecked text. A Text returned by Check may have white space around its
 // value; one returned by a reader never does. Readers return substrings of
@@ -104,8 +104,8 @@ func valueEnd(s string, i int) int {
 // Member returns the value of the member called name when t is an object,
 // and false when t is not an object or has no such member. Names are
 // compared after unescaping, so a member written "s\u0075b" is found as
-// "sub"; name itself is taken literally. Under [CheckOuterNamesUnchecked]
-// the first of repeated members wins. Member does not allocate unless the
+// "sub"; name itself is taken literally. Under [CheckEach] the
+// first of repeated members wins. Member does not allocate unless the
 // member names it passes contain escapes.
 func (t Text) Member(name string) (Text, bool) {
 	// The walk of MembersAt, without a callback: this runs for every
