@@ -276,7 +276,9 @@ func benchColdLoads(b *testing.B, store Store, kind, identity string, level *sha
 // the difference between a case and "floor" is what jwt_user adds to a
 // Caddy that merely sets a variable and reads it back
 // (`vars roles admin,editor` + `respond "ok {http.vars.roles}"`).
-// Allocations are exact; ns/op is as noisy as the machine.
+// floor_rotate10k and rotate10k do the same over 10,000 users and their
+// tokens in turn, as load.sh's rotate10k: what a cold cache line costs
+// shows there. Allocations are exact; ns/op is as noisy as the machine.
 func BenchmarkAgainstFloor(b *testing.B) {
 	path := filepath.Join(b.TempDir(), "users.json")
 	user := `{"username":"foo","email":"foo@example.com","level":1,"roles":["admin","editor"],"address":{"city":"Paris"}}`
@@ -326,6 +328,56 @@ func BenchmarkAgainstFloor(b *testing.B) {
 		h := provisionedHandler(b, Handler{KeysRaw: secretKeys(testSecret)}, c.store)
 		run(c.name, func(r *http.Request) error { return h.ServeHTTP(w, r, userNext) })
 	}
+
+	// load.sh's rotate10k: 10,000 users, each with its own token, asked in
+	// an order that keeps neighbours apart, so the token cache, the tokens
+	// and the users index are read from colder memory than one token's.
+	const n = 10_000
+	manyPath := filepath.Join(b.TempDir(), "users10k.json")
+	if err := os.WriteFile(manyPath, []byte(usersText(n)), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	many := &UsersFile{Path: manyPath}
+	if err := many.Provision(testContext(b)); err != nil {
+		b.Fatal(err)
+	}
+	defer many.Cleanup()
+	tokens := make([][]byte, n)
+	for i := range tokens {
+		id := fmt.Sprintf("user%06d", (i*7919)%n)
+		tokens[i] = []byte("Bearer " + signToken(b, "HS256", []byte(testSecret), claimsFor(id), nil))
+	}
+	// One request whose Authorization field gets the next token, copied
+	// into new memory as Caddy's parser would: the request itself is as
+	// warm as on a server, only the module's caches and users rotate.
+	rotating := benchRequest("")
+	field := rotating.Header["Authorization"]
+	rotate := func(name string, serve func(*http.Request) error) {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				w.Body.Reset()
+				field[0] = string(tokens[i%n])
+				if err := serve(withCaddyContext(rotating)); err != nil {
+					b.Fatal(err)
+				}
+				if w.Code != http.StatusOK {
+					b.Fatalf("status %d", w.Code)
+				}
+				i++
+			}
+		})
+	}
+	rotate("floor_rotate10k", func(r *http.Request) error { return floor.ServeHTTP(w, r, floorNext) })
+	h := provisionedHandler(b, Handler{KeysRaw: secretKeys(testSecret)}, many)
+	for _, t := range tokens { // every token verified and cached, as after load.sh's warm-up
+		field[0] = string(t)
+		if err := h.ServeHTTP(w, withCaddyContext(rotating), userNext); err != nil || w.Code != http.StatusOK {
+			b.Fatalf("warm-up: %v, status %d", err, w.Code)
+		}
+	}
+	rotate("rotate10k", func(r *http.Request) error { return h.ServeHTTP(w, r, userNext) })
 }
 
 // BenchmarkTokenCache measures the verified-token cache alone, at the size

@@ -98,7 +98,7 @@ func BenchmarkUsersFileLookup(b *testing.B) {
 				b.Fatal(err)
 			}
 			store := &UsersFile{shared: &fileStore{}}
-			store.shared.users.Store(users)
+			store.shared.users.Store(&usersLoad{users: users, serial: usersLoads.Add(1)})
 			tokens := make([]Token, 1<<16)
 			for i := range tokens {
 				// a stride coprime with n, so that neighbours are far apart

@@ -25,7 +25,7 @@ func TestUsersFileByteOrderMark(t *testing.T) {
 		t.Fatalf("a users file with a byte order mark: %v", err)
 	}
 	t.Cleanup(func() { _ = s.Destruct() })
-	if u, _ := s.users.Load().Lookup("foo"); u.String() != `{"roles":["admin"]}` {
+	if u, _ := s.users.Load().users.Lookup("foo"); u.String() != `{"roles":["admin"]}` {
 		t.Fatalf("foo: %q", u)
 	}
 	for text, want := range map[string]string{

@@ -239,6 +239,7 @@ type Handler struct {
 	// layer in front of a remote one (then also kept in cache).
 	store       Store
 	cache       *cachedStore
+	file        *UsersFile // the store, when it is the users file
 	responses   [numFailureKinds]*response
 	revocations revocationCheck
 	userChecks  *userChecks // nil when no check compares with the user
@@ -324,8 +325,16 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request, next caddyht
 		return h.refuse(w, r, repl, st, errNotFresh)
 	}
 
-	// Load.
-	user, err := h.store.LoadUser(r.Context(), Token{tok})
+	// Load. The users file is asked with the token itself, so that a
+	// token whose memo holds its user from the file's current load needs
+	// no lookup (UsersFile.loadUser).
+	var user User
+	var err error
+	if h.file != nil {
+		user, st.load, err = h.file.loadUser(tok)
+	} else {
+		user, err = h.store.LoadUser(r.Context(), Token{tok})
+	}
 	if err == nil && !user.hasText() {
 		err = checkUser(&user)
 	}

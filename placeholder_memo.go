@@ -29,7 +29,12 @@ import (
 // large value (a claim listing hundreds of groups) is worked out on every
 // read instead.
 type placeholderMemo struct {
-	user   rawjson.Text // a copy of the user's JSON these values come from
+	user rawjson.Text // a copy of the user's JSON these values come from
+	// load is the users file load (usersLoad's serial) whose user for the
+	// token's identity is user, so that UsersFile.loadUser can answer
+	// with the copy while that load is current; 0 when no load is known
+	// to hold it (another store's user).
+	load   uint64
 	n      int
 	names  [memoSize]string // the placeholder after "jwt.": "user.roles"
 	values [memoSize]any
@@ -47,7 +52,7 @@ const memoSize = 6
 const memoMaxBytes = 2048
 
 // memoStructBytes is the memo's own size, rounded up to its allocation.
-const memoStructBytes = 224
+const memoStructBytes = 240
 
 // memoCost approximates what remembering v under name adds to a memo: the
 // name's copy, the value's box, and the value's memory, its strings
@@ -60,7 +65,7 @@ func memoCost(name string, v any) int {
 	case stringList:
 		n += 24 + 16*(len(v)+1) // the slice, its elements and the text
 		for _, e := range v {
-			n += 2*len(e) + 1
+			n += len(e) + 1 // the elements are cut from the text (withText)
 		}
 	case valueList:
 		n += 24 + 16*len(v)
@@ -87,6 +92,15 @@ func (st *requestState) memoValue(name string) any {
 	cur := tok.memo.Load()
 	m := cur
 	if m != nil && m.user.String() == st.user.String() {
+		if st.load != 0 && st.load != m.load {
+			// The same user from a new load of the users file: say so, and
+			// the next request skips the lookup.
+			next := *m
+			next.load = st.load
+			if tok.memo.CompareAndSwap(cur, &next) {
+				m = &next
+			}
+		}
 		for i := range m.n {
 			if m.names[i] == name {
 				return m.values[i]
@@ -103,7 +117,7 @@ func (st *requestState) memoValue(name string) any {
 	if m != nil {
 		*next = *m
 	} else {
-		next.user = st.user.Clone()
+		next.user, next.load = st.user.Clone(), st.load
 		next.bytes = memoStructBytes + len(next.user.String())
 	}
 	v := withText(resolve(name, next.user, tok.payload))
@@ -121,15 +135,25 @@ func (st *requestState) memoValue(name string) any {
 }
 
 // withText gives a list of strings its text once, for a memo: String()
-// then answers without joining on every read (see stringList).
+// then answers without joining on every read (see stringList). The
+// elements are cut from the text itself, so String()'s check that the
+// text is still the list's join compares memory with itself, which Go's
+// string comparison answers from the pointers without reading the bytes:
+// a remembered list costs no read of its elements' memory, cold when many
+// tokens rotate.
 func withText(v any) any {
 	l, ok := v.(stringList)
 	if !ok || len(l) < 2 {
 		return v
 	}
+	text := strings.Join(l, ",")
 	joined := make(stringList, len(l), len(l)+1)
-	copy(joined, l)
-	joined[:len(l)+1][len(l)] = strings.Join(l, ",")
+	at := 0
+	for i, e := range l {
+		joined[i] = text[at : at+len(e)]
+		at += len(e) + 1
+	}
+	joined[:len(l)+1][len(l)] = text
 	return joined
 }
 

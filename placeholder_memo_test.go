@@ -1,6 +1,7 @@
 package jwtuser
 
 import (
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -191,6 +192,14 @@ func TestStringListText(t *testing.T) {
 	if cap(l) != len(l)+1 || l.String() != "admin,editor" {
 		t.Fatalf("withText: %q, cap %d", l.String(), cap(l))
 	}
+	// The elements are cut from the text, so checking the text reads no
+	// other memory.
+	text := l.String()
+	for i, at := range []int{0, 6} {
+		if unsafe.StringData(l[i]) != unsafe.StringData(text[at:]) {
+			t.Errorf("element %d (%q) is not the text's bytes at %d", i, l[i], at)
+		}
+	}
 	grown := append(l[:1:2], "x") // writes where the second element was
 	_ = grown
 	if got := l.String(); got != "admin,x" {
@@ -247,4 +256,49 @@ func TestPlaceholderMemoConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// A token whose memo holds its user from the users file's current load is
+// answered from the memo, without a lookup; a new load of the file is
+// looked up again, and once the user proves the same, remembered for it.
+func TestReusedTokenSkipsUsersLookup(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "users.json")
+	writeFile(t, path, `{"foo":{"name":"Foo"}}`)
+	file := &UsersFile{Path: path}
+	if err := file.Provision(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	defer file.Cleanup()
+	h := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret)}, file)
+	tok := "Bearer " + hs256(t, claimsFor("foo"))
+	request := func(step string, wantCode int, wantSeen string) {
+		t.Helper()
+		if w, seen := serve(t, []Handler{h}, tok); w.Code != wantCode || seen != wantSeen {
+			t.Fatalf("%s: %d %q, next saw %q; want %d, %q", step, w.Code, w.Body, seen, wantCode, wantSeen)
+		}
+	}
+	const served = "reached foo Foo foo"
+	for i := range 3 { // verified and cached; reused, remembered; read back
+		request("request "+itoa(int64(i+1)), 200, served)
+	}
+	store := file.shared
+	noUsers, err := parseUsers("{}", "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The same load's number over no users: a lookup would fail.
+	loaded := store.users.Load()
+	store.users.Store(&usersLoad{users: noUsers, serial: loaded.serial})
+	request("same load, users hidden", 200, served)
+
+	// A new load with the same user: looked up, then remembered for it.
+	store.users.Store(&usersLoad{users: loaded.users, serial: usersLoads.Add(1)})
+	request("new load", 200, served)
+	store.users.Store(&usersLoad{users: noUsers, serial: store.users.Load().serial})
+	request("new load, users hidden", 200, served)
+
+	// A new load without the user is looked up, and refuses.
+	store.users.Store(&usersLoad{users: noUsers, serial: usersLoads.Add(1)})
+	request("user gone", 401, "")
 }

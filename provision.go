@@ -70,6 +70,7 @@ func (h *Handler) Provision(ctx caddy.Context) error {
 	if err := h.provisionStore(ctx); err != nil {
 		return err
 	}
+	h.file, _ = h.store.(*UsersFile)
 	// Last, so a failed Provision leaves none behind.
 	h.registerTokenCaches()
 	return nil

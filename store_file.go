@@ -93,11 +93,29 @@ func (f *UsersFile) Cleanup() error { return f.ref.release() }
 
 // LoadUser looks the identity up in memory.
 func (f *UsersFile) LoadUser(_ context.Context, tok Token) (User, error) {
-	user, ok := f.shared.users.Load().Lookup(tok.Identity())
+	user, ok := f.shared.users.Load().users.Lookup(tok.Identity())
 	if !ok {
 		return User{}, ErrUserNotFound
 	}
 	return User{JSON: user.String(), text: user}, nil
+}
+
+// loadUser is LoadUser for the handler, which passes the token itself and
+// learns which load of the file the user comes from (for the token's
+// placeholder memo). A token whose memo holds its user from the current
+// load gets that copy back, with no lookup: the same JSON the lookup would
+// find, as the load's number is never reused. Under a rotation of many
+// tokens, the lookup reads the users index from cold memory.
+func (f *UsersFile) loadUser(tok *token) (User, uint64, error) {
+	cur := f.shared.users.Load()
+	if m := tok.memo.Load(); m != nil && m.load == cur.serial {
+		return User{JSON: m.user.String(), text: m.user}, cur.serial, nil
+	}
+	user, ok := cur.users.Lookup(tok.identity)
+	if !ok {
+		return User{}, cur.serial, ErrUserNotFound
+	}
+	return User{JSON: user.String(), text: user}, cur.serial, nil
 }
 
 // InMemory marks the store as needing no cache.
@@ -132,8 +150,19 @@ func init() { usersFilePoll.Store(int64(time.Second)) }
 type fileStore struct {
 	fileWatcher
 	keyField string
-	users    atomic.Pointer[rawjson.Index]
+	users    atomic.Pointer[usersLoad]
 }
+
+// usersLoad is one good load of a users file: its users, and its serial
+// number, which no other load of any users file in the process has (1 and
+// up), so that "the user of this load" names one JSON text for good.
+type usersLoad struct {
+	users  *rawjson.Index
+	serial uint64
+}
+
+// usersLoads numbers the loads of every users file.
+var usersLoads atomic.Uint64
 
 // freeOSMemoryAt is the size of users file from which a load gives the
 // memory it no longer needs back to the system at once: the file's bytes
@@ -160,7 +189,7 @@ func newFileStore(path, keyField string, logger *zap.Logger) (*fileStore, error)
 		if err != nil {
 			return 0, err
 		}
-		s.users.Store(users) // the old index is garbage from here
+		s.users.Store(&usersLoad{users: users, serial: usersLoads.Add(1)}) // the old index is garbage from here
 		return users.Len(), nil
 	}}
 	if err := s.start(logger); err != nil {
@@ -177,7 +206,7 @@ func (s *fileStore) Destruct() error {
 
 // stats reports the users held, for the admin API.
 func (s *fileStore) stats() StoreStats {
-	return StoreStats{Kind: "file", Store: s.path, Entries: s.users.Load().Len()}
+	return StoreStats{Kind: "file", Store: s.path, Entries: s.users.Load().users.Len()}
 }
 
 // Interface guards

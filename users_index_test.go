@@ -97,7 +97,7 @@ func TestUsersFileReloadReleasesOld(t *testing.T) {
 	}
 	defer s.Destruct()
 	released := make(chan struct{})
-	runtime.AddCleanup(s.users.Load(), func(ch chan struct{}) { close(ch) }, released)
+	runtime.AddCleanup(s.users.Load().users, func(ch chan struct{}) { close(ch) }, released)
 	var before, after runtime.MemStats
 	runtime.GC()
 	runtime.ReadMemStats(&before)
@@ -122,7 +122,7 @@ func TestUsersFileReloadReleasesOld(t *testing.T) {
 	if grown := int64(after.HeapAlloc) - int64(before.HeapAlloc); grown > int64(len(text))/2 {
 		t.Errorf("the heap grew by %d bytes over a reload of a %d-byte file", grown, len(text))
 	}
-	if u, _ := s.users.Load().Lookup("user000000"); !strings.Contains(u.String(), "Lyon!") {
+	if u, _ := s.users.Load().users.Lookup("user000000"); !strings.Contains(u.String(), "Lyon!") {
 		t.Fatalf("the reload was not swapped in: %s", u)
 	}
 }
