@@ -41,6 +41,13 @@ func TestUsersFileReloadUnderCaddy(t *testing.T) {
 	eventually(t, "the rewrite to be served", func() bool {
 		return get(t, tc, "GET", "/", foo).body == "peasant" && get(t, tc, "GET", "/", bar).body == "new"
 	})
+	// And on the requests after: a memo of the old user, or one stamped
+	// with the new load, would show there.
+	for range 2 {
+		if r := get(t, tc, "GET", "/", foo); r.body != "peasant" {
+			t.Fatalf("after the rewrite: %d %s", r.status, r.body)
+		}
+	}
 	writeFile(t, users, `{"foo": `)
 	// The watcher's error line proves it read the broken rewrite.
 	eventually(t, "the broken rewrite to be refused", func() bool { return fileHolds(logFile, "users file did not load") })

@@ -32,8 +32,9 @@ type placeholderMemo struct {
 	user rawjson.Text // a copy of the user's JSON these values come from
 	// load is the users file load (usersLoad's serial) whose user for the
 	// token's identity is user, so that UsersFile.loadUser can answer
-	// with the copy while that load is current; 0 when no load is known
-	// to hold it (another store's user).
+	// with the copy while that load is current (and stamp a newer load
+	// that holds the same user); 0 when no load is known to hold it
+	// (another store's user).
 	load   uint64
 	n      int
 	names  [memoSize]string // the placeholder after "jwt.": "user.roles"
@@ -92,15 +93,6 @@ func (st *requestState) memoValue(name string) any {
 	cur := tok.memo.Load()
 	m := cur
 	if m != nil && m.user.String() == st.user.String() {
-		if st.load != 0 && st.load != m.load {
-			// The same user from a new load of the users file: say so, and
-			// the next request skips the lookup.
-			next := *m
-			next.load = st.load
-			if tok.memo.CompareAndSwap(cur, &next) {
-				m = &next
-			}
-		}
 		for i := range m.n {
 			if m.names[i] == name {
 				return m.values[i]
@@ -137,10 +129,11 @@ func (st *requestState) memoValue(name string) any {
 // withText gives a list of strings its text once, for a memo: String()
 // then answers without joining on every read (see stringList). The
 // elements are cut from the text itself, so String()'s check that the
-// text is still the list's join compares memory with itself, which Go's
-// string comparison answers from the pointers without reading the bytes:
-// a remembered list costs no read of its elements' memory, cold when many
-// tokens rotate.
+// text is still the list's join reads one block, the text, instead of the
+// text and the user's copy the elements would otherwise point into (and
+// where an element and the text's bytes are the same memory, the
+// comparison is answered from the pointers): under a rotation of many
+// tokens, that is one cold read fewer.
 func withText(v any) any {
 	l, ok := v.(stringList)
 	if !ok || len(l) < 2 {

@@ -3,6 +3,7 @@ package jwtuser
 import (
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -298,7 +299,73 @@ func TestReusedTokenSkipsUsersLookup(t *testing.T) {
 	store.users.Store(&usersLoad{users: noUsers, serial: store.users.Load().serial})
 	request("new load, users hidden", 200, served)
 
+	// A new load that changes the user: the new user, remembered for it.
+	changed, err := parseUsers(`{"foo":{"name":"Bar"}}`, "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	store.users.Store(&usersLoad{users: changed, serial: usersLoads.Add(1)})
+	request("user changed", 200, "reached foo Bar foo")
+	request("user changed, again", 200, "reached foo Bar foo")
+	store.users.Store(&usersLoad{users: noUsers, serial: store.users.Load().serial})
+	request("user changed, users hidden", 200, "reached foo Bar foo")
+
 	// A new load without the user is looked up, and refuses.
 	store.users.Store(&usersLoad{users: noUsers, serial: usersLoads.Add(1)})
 	request("user gone", 401, "")
+}
+
+// Requests on one reused token race two reloads in a row; once they are
+// done, a request sees the user of the load that is current. A serial not
+// read together with the users it names (or a memo stamped with a load it
+// was not looked up in) makes a memo claim a load whose user differs:
+// the race shows it within a few hundred rounds (run with -race too).
+func TestReusedTokenUnderReloads(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "users.json")
+	writeFile(t, path, `{"foo":{"name":"A"}}`)
+	file := &UsersFile{Path: path}
+	if err := file.Provision(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	defer file.Cleanup()
+	h := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret)}, file)
+	tok := "Bearer " + hs256(t, claimsFor("foo"))
+	users := map[string]*rawjson.Index{}
+	for name, text := range map[string]string{"A": `{"foo":{"name":"A"}}`, "B": `{"foo":{"name":"B"}}`, "none": `{}`} {
+		ix, err := parseUsers(text, "id")
+		if err != nil {
+			t.Fatal(err)
+		}
+		users[name] = ix
+	}
+	want := map[string]string{"A": "reached foo A foo", "B": "reached foo B foo", "none": ""}
+	reload := func(name string) { file.shared.users.Store(&usersLoad{users: users[name], serial: usersLoads.Add(1)}) }
+	for range 3 { // reused, remembered
+		serve(t, []Handler{h}, tok)
+	}
+	order := []string{"A", "B", "none", "B", "A", "none"}
+	for i := range 600 {
+		between, last := order[i%len(order)], order[(i+1)%len(order)]
+		var wg sync.WaitGroup
+		for range 2 {
+			wg.Go(func() {
+				for range 20 {
+					serve(t, []Handler{h}, tok)
+				}
+			})
+		}
+		runtime.Gosched()
+		reload(between)
+		for k := 0; k < 500*(i%11); k++ { // reloads at varying distances
+			_ = k
+		}
+		reload(last)
+		wg.Wait()
+		for j := range 2 {
+			if _, seen := serve(t, []Handler{h}, tok); seen != want[last] {
+				t.Fatalf("round %d, request %d after the reloads: saw %q, want %q", i, j, seen, want[last])
+			}
+		}
+	}
 }

@@ -17,8 +17,9 @@ type requestState struct {
 	tok *token
 	// user is the loaded user as compact JSON; the zero Text when none.
 	user rawjson.Text
-	// load is the serial number of the users file load user comes from
-	// (usersLoad); 0 from any other store.
+	// load is the serial number of the users file load the user was
+	// looked up in (usersLoad), set on a load whatever its result; 0 from
+	// any other store.
 	load uint64
 	// reason is {jwt.error} in a failure response.
 	reason string

@@ -101,19 +101,34 @@ func (f *UsersFile) LoadUser(_ context.Context, tok Token) (User, error) {
 }
 
 // loadUser is LoadUser for the handler, which passes the token itself and
-// learns which load of the file the user comes from (for the token's
-// placeholder memo). A token whose memo holds its user from the current
-// load gets that copy back, with no lookup: the same JSON the lookup would
-// find, as the load's number is never reused. Under a rotation of many
-// tokens, the lookup reads the users index from cold memory.
+// learns which load of the file the user comes from, the serial a new
+// placeholder memo records. A token whose memo holds its user from the
+// current load gets that copy back, with no lookup: the same JSON the
+// lookup would find, as a load's number is never reused. (Under a rotation
+// of many tokens, the lookup reads the users index from cold memory.)
+// After a reload, a user found the same as the memo's is stamped with the
+// new load, so the next request skips the lookup again.
+//
+// The load is read once: the serial returned, and any stamped on the memo,
+// must be that of the users looked up, or a memo could claim a load whose
+// user differs.
 func (f *UsersFile) loadUser(tok *token) (User, uint64, error) {
 	cur := f.shared.users.Load()
-	if m := tok.memo.Load(); m != nil && m.load == cur.serial {
+	m := tok.memo.Load()
+	if m != nil && m.load == cur.serial {
 		return User{JSON: m.user.String(), text: m.user}, cur.serial, nil
 	}
 	user, ok := cur.users.Lookup(tok.identity)
 	if !ok {
 		return User{}, cur.serial, ErrUserNotFound
+	}
+	if m != nil && m.load < cur.serial && m.user.String() == user.String() {
+		// Loads only grow: an older request never stamps over a newer
+		// load. A lost race leaves the stamp to a later request.
+		next := *m
+		next.load = cur.serial
+		tok.memo.CompareAndSwap(m, &next)
+		user = m.user // the same JSON; the memo's check is then one pointer
 	}
 	return User{JSON: user.String(), text: user}, cur.serial, nil
 }
