@@ -6,8 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
@@ -90,15 +88,7 @@ var nopHandler = caddyhttp.HandlerFunc(func(http.ResponseWriter, *http.Request) 
 // Caddy handler pays.
 func BenchmarkServeHTTP(b *testing.B) {
 	k := getKeys(b)
-	path := filepath.Join(b.TempDir(), "users.json")
-	if err := os.WriteFile(path, []byte(`{"foo":{"username":"foo","roles":["admin","staff"],"address":{"city":"Paris"}}}`), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	store := &UsersFile{Path: path}
-	if err := store.Provision(testContext(b)); err != nil {
-		b.Fatal(err)
-	}
-	defer store.Cleanup()
+	store := provisionedUsersFile(b, `{"foo":{"username":"foo","roles":["admin","staff"],"address":{"city":"Paris"}}}`)
 	b.Run("bare", func(b *testing.B) {
 		base := benchRequest("Bearer x")
 		w := httptest.NewRecorder()
@@ -280,16 +270,8 @@ func benchColdLoads(b *testing.B, store Store, kind, identity string, level *sha
 // tokens in turn, as load.sh's rotate10k: what a cold cache line costs
 // shows there. Allocations are exact; ns/op is as noisy as the machine.
 func BenchmarkAgainstFloor(b *testing.B) {
-	path := filepath.Join(b.TempDir(), "users.json")
 	user := `{"username":"foo","email":"foo@example.com","level":1,"roles":["admin","editor"],"address":{"city":"Paris"}}`
-	if err := os.WriteFile(path, []byte(`{"foo":`+user+`}`), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	file := &UsersFile{Path: path}
-	if err := file.Provision(testContext(b)); err != nil {
-		b.Fatal(err)
-	}
-	defer file.Cleanup()
+	file := provisionedUsersFile(b, `{"foo":`+user+`}`)
 	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, user) }))
 	defer svc.Close()
 	remote, _ := newTestHTTPStore(b, svc.URL+"/users/{jwt.identity}", storeOptions{ttl: time.Hour, notFoundTTL: time.Hour, size: 100})
@@ -333,15 +315,7 @@ func BenchmarkAgainstFloor(b *testing.B) {
 	// an order that keeps neighbours apart, so the token cache, the tokens
 	// and the users index are read from colder memory than one token's.
 	const n = 10_000
-	manyPath := filepath.Join(b.TempDir(), "users10k.json")
-	if err := os.WriteFile(manyPath, []byte(usersText(n)), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	many := &UsersFile{Path: manyPath}
-	if err := many.Provision(testContext(b)); err != nil {
-		b.Fatal(err)
-	}
-	defer many.Cleanup()
+	many := provisionedUsersFile(b, usersText(n))
 	tokens := make([][]byte, n)
 	for i := range tokens {
 		id := fmt.Sprintf("user%06d", (i*7919)%n)

@@ -252,6 +252,30 @@ func testContext(t testing.TB) caddy.Context {
 	return ctx
 }
 
+// provisionedUsersFile is a users file store over a new file holding
+// text, provisioned, and cleaned up with the test.
+func provisionedUsersFile(t testing.TB, text string) *UsersFile {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "users.json")
+	writeFile(t, path, text)
+	file := &UsersFile{Path: path}
+	if err := file.Provision(testContext(t)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = file.Cleanup() })
+	return file
+}
+
+// mustUsers parses a users file's text into the file store's users.
+func mustUsers(t testing.TB, text string) *rawjson.Index {
+	t.Helper()
+	users, err := parseUsers(text, "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return users
+}
+
 // provision runs the one provisioning path with a silent log; store, when
 // not nil, stands in for a store module.
 func provision(t testing.TB, h *Handler, store Store) error {

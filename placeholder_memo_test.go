@@ -1,7 +1,6 @@
 package jwtuser
 
 import (
-	"path/filepath"
 	"reflect"
 	"runtime"
 	"slices"
@@ -264,13 +263,7 @@ func TestPlaceholderMemoConcurrent(t *testing.T) {
 // looked up again, and once the user proves the same, remembered for it.
 func TestReusedTokenSkipsUsersLookup(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "users.json")
-	writeFile(t, path, `{"foo":{"name":"Foo"}}`)
-	file := &UsersFile{Path: path}
-	if err := file.Provision(testContext(t)); err != nil {
-		t.Fatal(err)
-	}
-	defer file.Cleanup()
+	file := provisionedUsersFile(t, `{"foo":{"name":"Foo"}}`)
 	h := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret)}, file)
 	tok := "Bearer " + hs256(t, claimsFor("foo"))
 	request := func(step string, wantCode int, wantSeen string) {
@@ -284,10 +277,7 @@ func TestReusedTokenSkipsUsersLookup(t *testing.T) {
 		request("request "+itoa(int64(i+1)), 200, served)
 	}
 	store := file.shared
-	noUsers, err := parseUsers("{}", "id")
-	if err != nil {
-		t.Fatal(err)
-	}
+	noUsers := mustUsers(t, "{}")
 	// The same load's number over no users: a lookup would fail.
 	loaded := store.users.Load()
 	store.users.Store(&usersLoad{users: noUsers, serial: loaded.serial})
@@ -300,11 +290,7 @@ func TestReusedTokenSkipsUsersLookup(t *testing.T) {
 	request("new load, users hidden", 200, served)
 
 	// A new load that changes the user: the new user, remembered for it.
-	changed, err := parseUsers(`{"foo":{"name":"Bar"}}`, "id")
-	if err != nil {
-		t.Fatal(err)
-	}
-	store.users.Store(&usersLoad{users: changed, serial: usersLoads.Add(1)})
+	store.users.Store(&usersLoad{users: mustUsers(t, `{"foo":{"name":"Bar"}}`), serial: usersLoads.Add(1)})
 	request("user changed", 200, "reached foo Bar foo")
 	request("user changed, again", 200, "reached foo Bar foo")
 	store.users.Store(&usersLoad{users: noUsers, serial: store.users.Load().serial})
@@ -322,23 +308,11 @@ func TestReusedTokenSkipsUsersLookup(t *testing.T) {
 // the race shows it within a few hundred rounds (run with -race too).
 func TestReusedTokenUnderReloads(t *testing.T) {
 	t.Parallel()
-	path := filepath.Join(t.TempDir(), "users.json")
-	writeFile(t, path, `{"foo":{"name":"A"}}`)
-	file := &UsersFile{Path: path}
-	if err := file.Provision(testContext(t)); err != nil {
-		t.Fatal(err)
-	}
-	defer file.Cleanup()
+	file := provisionedUsersFile(t, `{"foo":{"name":"A"}}`)
 	h := provisionedHandler(t, Handler{KeysRaw: secretKeys(testSecret)}, file)
 	tok := "Bearer " + hs256(t, claimsFor("foo"))
-	users := map[string]*rawjson.Index{}
-	for name, text := range map[string]string{"A": `{"foo":{"name":"A"}}`, "B": `{"foo":{"name":"B"}}`, "none": `{}`} {
-		ix, err := parseUsers(text, "id")
-		if err != nil {
-			t.Fatal(err)
-		}
-		users[name] = ix
-	}
+	users := map[string]*rawjson.Index{"A": mustUsers(t, `{"foo":{"name":"A"}}`),
+		"B": mustUsers(t, `{"foo":{"name":"B"}}`), "none": mustUsers(t, "{}")}
 	want := map[string]string{"A": "reached foo A foo", "B": "reached foo B foo", "none": ""}
 	reload := func(name string) { file.shared.users.Store(&usersLoad{users: users[name], serial: usersLoads.Add(1)}) }
 	for range 3 { // reused, remembered
